@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  // Synthesizing EKS stacks is CPU-bound: two workers match the two-core machines we run on.
+  maxWorkers: 2,
+  testTimeout: 60000,
+  snapshotFormat: { escapeString: false, printBasicPrototype: false },
+};

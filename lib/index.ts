@@ -1,0 +1,1 @@
+// One line per feature area; each area's index.ts re-exports its public constructs.

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Gate 7: two synths of the example app give byte-identical templates and assets.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+a=$(mktemp -d) b=$(mktemp -d)
+trap 'rm -rf "$a" "$b"' EXIT
+CDK_OUTDIR="$a" node dist/bin/app.js >/dev/null
+CDK_OUTDIR="$b" node dist/bin/app.js >/dev/null
+count=$(find "$a" -name '*.template.json' | wc -l)
+if [ "$count" -eq 0 ]; then echo "determinism gate: no templates were synthesized" >&2; exit 1; fi
+if ! diff -r -q --exclude='manifest.json' --exclude='tree.json' --exclude='*.metadata.json' "$a" "$b"; then
+  echo "determinism gate: two synths differ (see the files above): remove timestamps, random ids or unordered data from templates" >&2
+  for f in $(cd "$a" && find . -name '*.template.json'); do cmp -s "$a/$f" "$b/$f" || diff <(python3 -m json.tool "$a/$f") <(python3 -m json.tool "$b/$f") | head -20; done
+  exit 1
+fi
+echo "determinism gate: $count templates byte-identical across two synths"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# npm test: every gate in order; the first failing gate stops the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+gate() { echo; echo "=== gate $1: $2"; }
+
+bash scripts/ensure-system-deps.sh
+
+gate 1 "type-check and lint"
+node scripts/build-assets.js
+npx tsc --noEmit -p tsconfig.json
+npx eslint .
+
+gate 2 "jest: unit, assertion and handler integration tests (moto_server)"
+npx jest --ci
+
+gate 3 "synth of the example app"
+rm -rf cdk.out
+npx cdk synth --quiet
+
+gate 4 "cfn-lint on every synthesized template"
+cfn-lint cdk.out/*.template.json
+echo "cfn-lint: $(ls cdk.out/*.template.json | wc -l) templates, no errors or warnings"
+
+gate 5 "cdk-nag"
+node scripts/check-nag.js
+
+gate 6 "jsii compile of lib/"
+npx jsii --fail-on-warnings --generate-tsconfig tsconfig.jsii.json
+echo "jsii: compiled with no errors or warnings"
+
+gate 7 "determinism"
+bash scripts/check-determinism.sh
+
+echo
+echo "all gates passed"
