@@ -1,0 +1,209 @@
+import { Stack, Token, Validations } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { Construct } from 'constructs';
+import { deepMerge } from './private/merge';
+import { addonServiceAccount } from './private/service-account';
+import { invalidProp } from '../../private/validation';
+import { EksHelmChartVersion } from '../versions';
+
+/** What ExternalDNS may do to records it owns. */
+export enum ExternalDnsPolicy {
+  /** Create and update records, never delete them (safest: a bad deploy cannot wipe DNS). */
+  UPSERT_ONLY = 'upsert-only',
+  /** Create, update and delete records so DNS mirrors the cluster exactly. */
+  SYNC = 'sync',
+  /** Create records only. */
+  CREATE_ONLY = 'create-only',
+}
+
+export interface ExternalDnsProps {
+  /** The cluster ExternalDNS watches. */
+  readonly cluster: eks.ICluster;
+  /**
+   * Route 53 hosted zones ExternalDNS may change (Route 53 provider). Give either this or
+   * `cloudMapNamespace`.
+   *
+   * @default - none: `cloudMapNamespace` must be given
+   */
+  readonly hostedZones?: route53.IHostedZone[];
+  /**
+   * A Cloud Map namespace to register Services and Ingresses in (the `aws-sd` provider), so ECS
+   * and EKS services share one discovery namespace. Give either this or `hostedZones`.
+   *
+   * @default - none: `hostedZones` must be given
+   */
+  readonly cloudMapNamespace?: servicediscovery.INamespace;
+  /**
+   * What ExternalDNS may do to the records it owns.
+   *
+   * @default ExternalDnsPolicy.UPSERT_ONLY
+   */
+  readonly policy?: ExternalDnsPolicy;
+  /**
+   * Owner id written to the TXT registry records (or Cloud Map service descriptions), so several
+   * clusters can share a zone without touching each other's records.
+   *
+   * @default - the cluster name
+   */
+  readonly txtOwnerId?: string;
+  /**
+   * How the pods get AWS credentials.
+   *
+   * @default eks.IdentityType.POD_IDENTITY
+   */
+  readonly identityType?: eks.IdentityType;
+  /**
+   * The Helm chart.
+   *
+   * @default EksHelmChartVersion.EXTERNAL_DNS
+   */
+  readonly chart?: EksHelmChartVersion;
+  /**
+   * Extra chart values, deep-merged over the computed ones; yours win.
+   *
+   * @default - none
+   */
+  readonly values?: { [key: string]: unknown };
+}
+
+const SERVICE_ACCOUNT = 'external-dns';
+
+/**
+ * ExternalDNS (pinned Helm chart) publishing Kubernetes Services and Ingresses either to the given
+ * Route 53 hosted zones, with record changes allowed on those zones only, or to a Cloud Map
+ * namespace shared with ECS services.
+ */
+export class ExternalDns extends Construct {
+  /** The service account; its role carries the DNS permissions. */
+  public readonly serviceAccount: eks.ServiceAccount;
+  /** The ExternalDNS chart. */
+  public readonly chart: eks.HelmChart;
+
+  constructor(scope: Construct, id: string, props: ExternalDnsProps) {
+    super(scope, id);
+    const zones = props.hostedZones;
+    if (zones !== undefined && props.cloudMapNamespace !== undefined) {
+      invalidProp(this, 'hostedZones', `${zones.length} zone(s)`, 'and cloudMapNamespace are both given, but ExternalDNS runs one provider',
+        'Give hostedZones for Route 53, or cloudMapNamespace for Cloud Map.');
+    }
+    if (zones === undefined && props.cloudMapNamespace === undefined) {
+      invalidProp(this, 'hostedZones', undefined, 'and cloudMapNamespace are both missing', 'Give the Route 53 hosted zones ExternalDNS may change, or a Cloud Map namespace.');
+    }
+    if (zones !== undefined && zones.length === 0) {
+      invalidProp(this, 'hostedZones', [], 'is empty, so ExternalDNS could not change any zone', 'List at least one hosted zone.');
+    }
+    if (props.txtOwnerId !== undefined && !Token.isUnresolved(props.txtOwnerId) && !/^[A-Za-z0-9][-A-Za-z0-9_.]{0,99}$/.test(props.txtOwnerId)) {
+      invalidProp(this, 'txtOwnerId', props.txtOwnerId, 'must be 1-100 letters, digits, \'-\', \'_\' or \'.\'', 'Use the cluster name or a short identifier.');
+    }
+
+    const chart = props.chart ?? EksHelmChartVersion.EXTERNAL_DNS;
+    const stack = Stack.of(this);
+    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT, props.identityType ?? eks.IdentityType.POD_IDENTITY);
+
+    let providerValues: { [key: string]: unknown };
+    if (zones !== undefined) {
+      this.grantRoute53(zones);
+      providerValues = {
+        provider: { name: 'aws' },
+        domainFilters: zones.map((z) => z.zoneName),
+        extraArgs: zones.map((z) => `--zone-id-filter=${z.hostedZoneId}`),
+      };
+    } else {
+      const ns = props.cloudMapNamespace!;
+      this.grantCloudMap(ns);
+      providerValues = {
+        provider: { name: 'aws-sd' },
+        domainFilters: [ns.namespaceName],
+        extraArgs: [`--aws-zone-type=${ns.type === servicediscovery.NamespaceType.DNS_PUBLIC ? 'public' : 'private'}`],
+      };
+    }
+
+    this.chart = new eks.HelmChart(this, 'Resource', {
+      cluster: props.cluster,
+      chart: chart.chart,
+      repository: chart.repository,
+      version: chart.version,
+      release: 'external-dns',
+      namespace: 'kube-system',
+      values: deepMerge({
+        ...providerValues,
+        policy: props.policy ?? ExternalDnsPolicy.UPSERT_ONLY,
+        registry: 'txt',
+        txtOwnerId: props.txtOwnerId ?? props.cluster.clusterName,
+        sources: ['service', 'ingress'],
+        serviceAccount: { create: false, name: SERVICE_ACCOUNT },
+        env: [{ name: 'AWS_DEFAULT_REGION', value: stack.region }],
+      }, props.values),
+    });
+    this.chart.node.addDependency(this.serviceAccount);
+  }
+
+  private grantRoute53(zones: route53.IHostedZone[]): void {
+    this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['route53:ChangeResourceRecordSets'],
+      resources: zones.map((z) => z.hostedZoneArn),
+    }));
+    this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['route53:ListHostedZones', 'route53:ListResourceRecordSets', 'route53:ListTagsForResources'],
+      resources: ['*'],
+    }));
+    this.acknowledgeWildcard('Resource::*',
+      'ExternalDNS lists zones and records to find the ones it owns; Route 53 list actions have no resource-level permissions. '
+      + 'Changes are limited to the given hosted zones.');
+  }
+
+  private grantCloudMap(ns: servicediscovery.INamespace): void {
+    const stack = Stack.of(this);
+    const services = stack.formatArn({ service: 'servicediscovery', resource: 'service', resourceName: '*' });
+    this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['servicediscovery:CreateService'],
+      resources: [ns.namespaceArn, services],
+      conditions: { StringEquals: { 'servicediscovery:NamespaceArn': ns.namespaceArn } },
+    }));
+    this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['servicediscovery:GetNamespace'],
+      resources: [ns.namespaceArn],
+    }));
+    this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: [
+        'servicediscovery:GetService', 'servicediscovery:UpdateService', 'servicediscovery:DeleteService',
+        'servicediscovery:ListInstances', 'servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance',
+      ],
+      resources: [services],
+    }));
+    this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['servicediscovery:ListNamespaces', 'servicediscovery:ListServices', 'servicediscovery:GetOperation'],
+      resources: ['*'],
+    }));
+    this.acknowledgeWildcard('Resource::*',
+      'Cloud Map ListNamespaces, ListServices, GetOperation and Route 53 ListHostedZonesByName have no resource-level permissions; ExternalDNS uses them read-only to find its namespace, services and zone.');
+    this.acknowledgeWildcard(`Resource::arn:<AWS::Partition>:servicediscovery:<AWS::Region>:<AWS::AccountId>:service/*`,
+      'Cloud Map service ids are generated when ExternalDNS creates the services at run time; CreateService itself is limited to the given namespace.');
+    if (ns.type !== servicediscovery.NamespaceType.HTTP) {
+      // Cloud Map writes the DNS records with the caller's permissions; the record names are limited to the namespace.
+      this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['route53:ChangeResourceRecordSets'],
+        resources: [stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: '*' })],
+        conditions: { 'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [`*.${ns.namespaceName}`] } },
+      }));
+      this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['route53:GetHostedZone'],
+        resources: [stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: '*' })],
+      }));
+      this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['route53:ListHostedZonesByName'],
+        resources: ['*'],
+      }));
+      this.acknowledgeWildcard('Resource::arn:<AWS::Partition>:route53:::hostedzone/*',
+        'The Cloud Map namespace does not expose its hosted zone id; the condition limits record changes to names inside the namespace.');
+    }
+  }
+
+  private acknowledgeWildcard(finding: string, reason: string): void {
+    const policy = this.serviceAccount.role.node.tryFindChild('DefaultPolicy') ?? this.serviceAccount.role;
+    Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+  }
+}
