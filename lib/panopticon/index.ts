@@ -1,0 +1,3 @@
+export * from './authorization';
+export * from './panopticon';
+export * from './pull-request-environment';

@@ -1,0 +1,273 @@
+import { Duration, Tags, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { Construct } from 'constructs';
+import { duplicatesOf, invalidProp, requireIntegerInRange } from '../private/validation';
+
+/** Tag keys a cleanup job and the Panopticon dashboard read. */
+export class PullRequestEnvironmentTags {
+  /** The pull request number; the dashboard groups services by it. */
+  public static readonly PR_NUMBER = 'pr-number';
+  /** `pr-<number>`. */
+  public static readonly ENVIRONMENT = 'environment';
+  /** ISO 8601 duration after the stack's last update when a cleanup job may delete the stack. */
+  public static readonly CLEANUP_AFTER = 'cleanup-after';
+}
+
+/** One module (service) of the system, as the catalog declares it. */
+export interface CatalogModule {
+  /** Module name: lower-case letters, digits and hyphens, starting with a letter (it becomes a DNS name). */
+  readonly name: string;
+  /** The image a pull request deploys for this module. */
+  readonly image: ecs.ContainerImage;
+  /**
+   * Port the container listens on.
+   * @default 8080
+   */
+  readonly containerPort?: number;
+  /**
+   * Fargate CPU units of the task.
+   * @default 256
+   */
+  readonly cpu?: number;
+  /**
+   * Fargate memory of the task, in MiB.
+   * @default 512
+   */
+  readonly memoryLimitMiB?: number;
+  /**
+   * Tasks to run.
+   * @default 1
+   */
+  readonly desiredCount?: number;
+}
+
+export interface PullRequestEnvironmentProps {
+  /** The pull request number (a positive whole number). */
+  readonly pullRequestNumber: number;
+  /** The VPC the environment's tasks run in. */
+  readonly vpc: ec2.IVpc;
+  /** Every module of the system. Each must be deployed or pointed at a shared endpoint. */
+  readonly catalog: CatalogModule[];
+  /** Names of the catalog modules this pull request deploys. */
+  readonly deploy: string[];
+  /**
+   * Catalog modules this environment does not deploy, mapped to the shared endpoint (URL or
+   * hostname, e.g. staging's) the deployed modules use instead.
+   * @default - none: every catalog module must be in `deploy`
+   */
+  readonly sharedEndpoints?: { [module: string]: string };
+  /**
+   * How long after the stack's last update a cleanup job may delete the environment (the
+   * `cleanup-after` tag, an ISO 8601 duration). A duration rather than a date keeps synth
+   * deterministic; the job adds it to the stack's LastUpdatedTime.
+   * @default Duration.days(7)
+   */
+  readonly cleanupAfter?: Duration;
+  /**
+   * Subnets of the tasks.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Retention of the modules' container logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+const MODULE_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$/;
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+/** Why `value` is not a usable shared endpoint (URL or host[:port]), or undefined when it is fine. */
+function endpointProblem(value: string): string | undefined {
+  let host: string;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    let url: URL;
+    try { url = new URL(value); } catch { return 'is not a valid URL'; }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return `uses ${url.protocol} instead of http: or https:`;
+    host = url.hostname;
+  } else {
+    const m = /^([^:/\s]+)(?::(\d{1,5}))?$/.exec(value);
+    if (!m) return 'is neither a URL nor a host name';
+    if (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535)) return `has port ${m[2]} outside 1-65535`;
+    host = m[1];
+  }
+  host = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0') {
+    return 'points at the task itself (loopback), which no other module can reach';
+  }
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return host.split('.').every((o) => Number(o) <= 255) ? undefined : 'is not a valid IPv4 address';
+  if (host.length > 253 || !host.split('.').every((label) => HOST_LABEL.test(label))) return 'has an invalid host name';
+  return undefined;
+}
+
+/**
+ * An environment for one pull request: the modules it deploys, each on Fargate Spot in an ECS
+ * cluster of its own, with every other module of the catalog explicitly pointed at a shared endpoint.
+ *
+ * Synth fails, listing them all, when a catalog module is neither deployed nor pointed at a shared
+ * endpoint, so an environment never silently misses a module (the HRMOS talk's problem).
+ *
+ * Capacity: Fargate Spot rather than an Auto Scaling group of Spot instances. Pull-request
+ * environments are short-lived and mostly idle; Fargate Spot needs no AMI, no instance draining on
+ * interruption (ECS replaces interrupted tasks) and no capacity left running after the tasks stop,
+ * at up to 70% off Fargate prices.
+ *
+ * Modules find each other through `<MODULE>_URL` environment variables: deployed modules through
+ * Cloud Map (`<module>.pr-<n>.internal`), the others through their shared endpoint.
+ * Everything is tagged `pr-number`, `environment` and `cleanup-after`.
+ */
+export class PullRequestEnvironment extends Construct {
+  /** The cluster of this environment. */
+  public readonly cluster: ecs.Cluster;
+  /** `pr-<number>`. */
+  public readonly environmentName: string;
+  /** The private DNS namespace deployed modules register in. */
+  public readonly cloudMapNamespace: servicediscovery.PrivateDnsNamespace;
+  /** The security group every module of the environment shares; members reach each other. */
+  public readonly securityGroup: ec2.SecurityGroup;
+  /** The endpoint each catalog module has in this environment (deployed or shared), by module name. */
+  public readonly endpoints: { [module: string]: string };
+
+  private readonly services = new Map<string, ecs.FargateService>();
+
+  constructor(scope: Construct, id: string, props: PullRequestEnvironmentProps) {
+    super(scope, id);
+    this.validate(props);
+    const pr = props.pullRequestNumber;
+    const cleanupAfter = props.cleanupAfter ?? Duration.days(7);
+    this.environmentName = `pr-${pr}`;
+    const shared = props.sharedEndpoints ?? {};
+    const deployed = new Set(props.deploy);
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      enableFargateCapacityProviders: true,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    this.cloudMapNamespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
+      name: `${this.environmentName}.internal`,
+      vpc: props.vpc,
+      description: `Modules of pull request ${pr}`,
+    });
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `Modules of pull request ${pr}: they reach each other, nothing else reaches them`,
+      allowAllOutbound: true,
+    });
+    this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTcp(), 'modules of the same pull request environment');
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+
+    const catalog = [...props.catalog].sort((a, b) => a.name.localeCompare(b.name));
+    const endpoints: { [module: string]: string } = {};
+    for (const m of catalog) {
+      endpoints[m.name] = deployed.has(m.name) ? `http://${m.name}.${this.environmentName}.internal:${m.containerPort ?? 8080}` : shared[m.name];
+    }
+    this.endpoints = endpoints;
+    const environment: { [key: string]: string } = { PR_NUMBER: String(pr) };
+    for (const m of catalog) environment[`${m.name.toUpperCase().replace(/-/g, '_')}_URL`] = endpoints[m.name];
+
+    for (const m of catalog.filter((x) => deployed.has(x.name))) {
+      const taskDefinition = new ecs.FargateTaskDefinition(this, `${pascal(m.name)}TaskDefinition`, {
+        cpu: m.cpu ?? 256,
+        memoryLimitMiB: m.memoryLimitMiB ?? 512,
+      });
+      taskDefinition.addContainer('app', {
+        image: m.image,
+        portMappings: [{ containerPort: m.containerPort ?? 8080 }],
+        environment,
+        logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: m.name }),
+      });
+      Validations.of(taskDefinition).acknowledge({
+        id: 'AwsSolutions-ECS2',
+        reason: 'The environment variables are the non-secret endpoints of the other modules and the PR number; secrets belong in ecs.Secret.',
+      });
+      const service = new ecs.FargateService(this, `${pascal(m.name)}Service`, {
+        cluster: this.cluster,
+        taskDefinition,
+        serviceName: `${this.environmentName}-${m.name}`,
+        desiredCount: m.desiredCount ?? 1,
+        capacityProviderStrategies: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+        securityGroups: [this.securityGroup],
+        vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        cloudMapOptions: { name: m.name, cloudMapNamespace: this.cloudMapNamespace, dnsRecordType: servicediscovery.DnsRecordType.A },
+        propagateTags: ecs.PropagatedTagSource.SERVICE,
+        enableECSManagedTags: true,
+        circuitBreaker: { rollback: true },
+        minHealthyPercent: 100,
+        maxHealthyPercent: 200,
+      });
+      this.services.set(m.name, service);
+    }
+
+    Tags.of(this).add(PullRequestEnvironmentTags.PR_NUMBER, String(pr));
+    Tags.of(this).add(PullRequestEnvironmentTags.ENVIRONMENT, this.environmentName);
+    Tags.of(this).add(PullRequestEnvironmentTags.CLEANUP_AFTER, cleanupAfter.toIsoString());
+  }
+
+  /** The service of a deployed module; throws for a module this environment does not deploy. */
+  public service(module: string): ecs.FargateService {
+    const s = this.services.get(module);
+    if (!s) throw new Error(`${this.node.path}: module "${module}" is not deployed here (deployed: ${[...this.services.keys()].join(', ') || 'none'}).`);
+    return s;
+  }
+
+  /** Names of the deployed modules, sorted. */
+  public get deployedModules(): string[] {
+    return [...this.services.keys()].sort();
+  }
+
+  private validate(props: PullRequestEnvironmentProps): void {
+    requireIntegerInRange(this, 'pullRequestNumber', props.pullRequestNumber, 1, 2147483647);
+    if (props.catalog.length === 0) {
+      invalidProp(this, 'catalog', [], 'is empty', 'Declare every module of the system in the catalog, then deploy or share each one.');
+    }
+    const names = props.catalog.map((m) => m.name);
+    const badNames = names.filter((n) => !Token.isUnresolved(n) && !MODULE_NAME.test(n));
+    if (badNames.length) {
+      invalidProp(this, 'catalog[].name', badNames, 'must be lower-case letters, digits and hyphens, starting with a letter and at most 40 characters', 'Rename the modules; the names become DNS names.');
+    }
+    const dupes = duplicatesOf(names);
+    if (dupes.length) invalidProp(this, 'catalog[].name', dupes, 'occurs more than once in the catalog', 'Declare each module once.');
+    const known = new Set(names);
+    const shared = props.sharedEndpoints ?? {};
+    const sharedNames = Object.keys(shared).sort();
+    const dupDeploy = duplicatesOf(props.deploy);
+    if (dupDeploy.length) invalidProp(this, 'deploy', dupDeploy, 'lists modules more than once', 'List each deployed module once.');
+    const unknownDeploy = props.deploy.filter((n) => !known.has(n));
+    if (unknownDeploy.length) invalidProp(this, 'deploy', unknownDeploy, 'names modules that are not in the catalog', `Use catalog names: ${names.join(', ')}.`);
+    const unknownShared = sharedNames.filter((n) => !known.has(n));
+    if (unknownShared.length) invalidProp(this, 'sharedEndpoints', unknownShared, 'names modules that are not in the catalog', `Use catalog names: ${names.join(', ')}.`);
+    const both = sharedNames.filter((n) => props.deploy.includes(n));
+    if (both.length) invalidProp(this, 'sharedEndpoints', both, 'names modules that are also deployed', 'A module is either deployed or shared: remove it from one of deploy and sharedEndpoints.');
+    const badEndpoints = sharedNames
+      .filter((n) => !Token.isUnresolved(shared[n]))
+      .map((n) => ({ n, problem: endpointProblem(shared[n]) }))
+      .filter((x) => x.problem !== undefined);
+    if (badEndpoints.length) {
+      invalidProp(this, 'sharedEndpoints', Object.fromEntries(badEndpoints.map((x) => [x.n, shared[x.n]])),
+        `has unusable endpoints: ${badEndpoints.map((x) => `${x.n} ${x.problem}`).join('; ')}`,
+        'Give each shared module an http(s) URL or host[:port] that the environment can reach, such as staging\'s.');
+    }
+    const missing = names.filter((n) => !props.deploy.includes(n) && !(n in shared)).sort();
+    if (missing.length) {
+      invalidProp(this, 'catalog', missing, `has ${missing.length} module(s) that are neither deployed nor pointed at a shared endpoint`,
+        'Add each to deploy, or to sharedEndpoints with the URL of a shared instance (e.g. staging).');
+    }
+    const cleanup = props.cleanupAfter;
+    if (cleanup && !Token.isUnresolved(cleanup.toSeconds()) && (cleanup.toSeconds() < 3600 || cleanup.toSeconds() > 90 * 86400)) {
+      invalidProp(this, 'cleanupAfter', `${cleanup.toSeconds()} s`, 'must be from 1 hour to 90 days', 'Use e.g. Duration.days(7).');
+    }
+    for (const m of props.catalog) {
+      requireIntegerInRange(this, `catalog[${m.name}].desiredCount`, m.desiredCount, 0, 10);
+      requireIntegerInRange(this, `catalog[${m.name}].containerPort`, m.containerPort, 1, 65535);
+    }
+  }
+}
+
+function pascal(name: string): string {
+  return name.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+}
