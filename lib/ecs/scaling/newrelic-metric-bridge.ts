@@ -1,0 +1,242 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { HandlerFunction } from '../../private/handler-function';
+import { acknowledgeWildcards, ignoreRedundantDependsOn } from '../private/nag';
+import { duplicatesOf, invalidProp, requireIntegerInRange } from '../../private/validation';
+import { NewRelicRegion } from './newrelic-region';
+
+/** One New Relic application mapped to a CloudWatch dimension value. */
+export interface NewRelicServiceMapping {
+  /** The value of the facet attribute in New Relic (by default the APM `appName`). */
+  readonly newRelicName: string;
+  /**
+   * The CloudWatch dimension value the samples are published under.
+   * @default - the same as `newRelicName`
+   */
+  readonly serviceName?: string;
+}
+
+/** Props of {@link NewRelicMetricBridge}. */
+export interface NewRelicMetricBridgeProps {
+  /** The New Relic account to query. */
+  readonly accountId: number;
+  /**
+   * A New Relic user API key (`NRAK-...`): the whole secret string, or the `apiKey` field of a JSON secret.
+   * Only its ARN reaches the function, which reads the value at run time.
+   */
+  readonly apiKeySecret: secretsmanager.ISecret;
+  /**
+   * The NRQL aggregate to publish, evaluated per service, e.g.
+   * `average(newrelic.unicorn.busy_workers) / average(newrelic.unicorn.workers) * 100`.
+   */
+  readonly nrqlSelect: string;
+  /** The services to publish; one NRQL query per poll covers all of them (FACET). */
+  readonly services: NewRelicServiceMapping[];
+  /**
+   * The New Relic data center.
+   * @default NewRelicRegion.US
+   */
+  readonly region?: NewRelicRegion;
+  /**
+   * The NRQL event type to query (`FROM ...`).
+   * @default 'Metric'
+   */
+  readonly eventType?: string;
+  /**
+   * The attribute that tells the services apart (`FACET ...`).
+   * @default 'appName'
+   */
+  readonly facetAttribute?: string;
+  /**
+   * CloudWatch namespace of the published metric.
+   * @default 'NewRelic'
+   */
+  readonly metricNamespace?: string;
+  /**
+   * CloudWatch metric name.
+   * @default 'BusyWorkerRatio'
+   */
+  readonly metricName?: string;
+  /**
+   * CloudWatch dimension name that carries `serviceName`.
+   * @default 'ServiceName'
+   */
+  readonly dimensionName?: string;
+  /**
+   * Unit of the published values.
+   * @default cloudwatch.Unit.PERCENT
+   */
+  readonly unit?: cloudwatch.Unit;
+  /**
+   * Samples per minute per service: 1 publishes standard-resolution metrics; more (any count that divides 60 seconds evenly, up to 60)
+   * queries TIMESERIES buckets and publishes high-resolution metrics.
+   * @default 1
+   */
+  readonly samplesPerMinute?: number;
+  /**
+   * How long after a minute ends before it is queried, so New Relic has ingested it.
+   * @default Duration.minutes(1)
+   */
+  readonly ingestionDelay?: Duration;
+  /**
+   * Timeout of one NerdGraph request.
+   * @default Duration.seconds(8)
+   */
+  readonly queryTimeout?: Duration;
+  /**
+   * NerdGraph attempts per poll (retries on 429, 5xx and timeouts, with backoff).
+   * @default 3
+   */
+  readonly maxAttempts?: number;
+}
+
+/** Lambda's limit on the total size of environment variables. */
+const LAMBDA_ENV_LIMIT = 4096;
+/** Room kept for the secret ARN (a token at synth time) and the other variables. */
+const ENV_OVERHEAD = 400;
+const SAFE_NRQL = /^[^'"`\\\n\r]+$/;
+const ALLOWED_SAMPLES = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60];
+
+/**
+ * New Relic → CloudWatch: a Lambda function polls NerdGraph every minute with ONE NRQL query for
+ * all mapped services (FACET, explicit SINCE/UNTIL of one whole minute) and publishes the values
+ * with PutMetricData, so CloudWatch alarms can scale ECS services on them (the talk's unicorn
+ * busy workers). On errors, empty or malformed results it publishes nothing: the metric goes
+ * missing, which {@link ServiceStepScaling} never treats as a reason to scale in.
+ */
+export class NewRelicMetricBridge extends Construct {
+  /** The polling function. */
+  public readonly function: lambda.IFunction;
+  /** The function's role. */
+  public readonly role: iam.IRole;
+  /** The CloudWatch namespace of the published metric. */
+  public readonly metricNamespace: string;
+  /** The published metric's name. */
+  public readonly metricName: string;
+  /** The dimension name that carries the service. */
+  public readonly dimensionName: string;
+  private readonly serviceNames: Set<string>;
+  private readonly unit: cloudwatch.Unit;
+
+  constructor(scope: Construct, id: string, props: NewRelicMetricBridgeProps) {
+    super(scope, id);
+    const region = props.region ?? NewRelicRegion.US;
+    const samplesPerMinute = props.samplesPerMinute ?? 1;
+    const queryTimeout = props.queryTimeout ?? Duration.seconds(8);
+    const maxAttempts = props.maxAttempts ?? 3;
+    this.metricNamespace = props.metricNamespace ?? 'NewRelic';
+    this.metricName = props.metricName ?? 'BusyWorkerRatio';
+    this.dimensionName = props.dimensionName ?? 'ServiceName';
+    this.unit = props.unit ?? cloudwatch.Unit.PERCENT;
+    const config = this.validate(props, samplesPerMinute, queryTimeout, maxAttempts);
+    this.serviceNames = new Set(props.services.map((s) => s.serviceName ?? s.newRelicName));
+
+    // Attempts run back to back, with at most 4 s of backoff between them, plus a margin.
+    const timeout = Duration.seconds(queryTimeout.toSeconds() * maxAttempts + 4 * (maxAttempts - 1) + 10);
+    const handler = new HandlerFunction(this, 'Function', {
+      handler: 'newrelic-bridge',
+      serviceName: 'newrelic-bridge',
+      description: `New Relic NerdGraph to CloudWatch bridge (${props.services.length} services, ${region.name})`,
+      timeout,
+      environment: {
+        NEW_RELIC_ENDPOINT: region.endpoint,
+        NEW_RELIC_API_KEY_SECRET_ARN: props.apiKeySecret.secretArn,
+        BRIDGE_CONFIG: config,
+      },
+    });
+    this.function = handler.function;
+    this.role = handler.role;
+    props.apiKeySecret.grantRead(handler.role);
+    handler.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
+    }));
+    acknowledgeWildcards(this, [{
+      finding: /^Resource::\*$/,
+      reason: 'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the bridge namespace by the cloudwatch:namespace condition.',
+    }]);
+    ignoreRedundantDependsOn(handler.function.node.defaultChild);
+
+    new events.Rule(this, 'Schedule', {
+      description: 'Polls New Relic once a minute',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(handler.function, { retryAttempts: 0 })],
+    });
+  }
+
+  /** The published metric of one mapped service (one-minute period, average). */
+  public metricForService(serviceName: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    if (!this.serviceNames.has(serviceName)) {
+      invalidProp(this, 'serviceName', serviceName, 'is not one of the mapped services', `Use one of ${[...this.serviceNames].sort().join(', ')}, or add it to services.`);
+    }
+    return new cloudwatch.Metric({
+      namespace: this.metricNamespace,
+      metricName: this.metricName,
+      dimensionsMap: { [this.dimensionName]: serviceName },
+      period: Duration.minutes(1),
+      statistic: cloudwatch.Stats.AVERAGE,
+      unit: this.unit,
+      ...options,
+    });
+  }
+
+  /** Checks the props and returns the compact BRIDGE_CONFIG value. */
+  private validate(props: NewRelicMetricBridgeProps, samplesPerMinute: number, queryTimeout: Duration, maxAttempts: number): string {
+    requireIntegerInRange(this, 'accountId', props.accountId, 1, Number.MAX_SAFE_INTEGER);
+    requireIntegerInRange(this, 'maxAttempts', maxAttempts, 1, 5);
+    if (!ALLOWED_SAMPLES.includes(samplesPerMinute)) {
+      invalidProp(this, 'samplesPerMinute', samplesPerMinute, `must be one of ${ALLOWED_SAMPLES.join(', ')}`, 'Pick a count that divides a minute into whole seconds.');
+    }
+    const timeoutSeconds = queryTimeout.toSeconds();
+    if (timeoutSeconds < 1 || timeoutSeconds * maxAttempts > 50) {
+      invalidProp(this, 'queryTimeout', `${timeoutSeconds} seconds x ${maxAttempts} attempts`, 'must be at least 1 second and at most 50 seconds over all attempts',
+        'Keep one poll shorter than the one-minute schedule so polls never overlap.');
+    }
+    const delaySeconds = (props.ingestionDelay ?? Duration.minutes(1)).toSeconds();
+    if (delaySeconds % 60 !== 0 || delaySeconds < 60 || delaySeconds > 600) {
+      invalidProp(this, 'ingestionDelay', `${delaySeconds} seconds`, 'must be whole minutes from 1 to 10', 'Use Duration.minutes(n).');
+    }
+    if (props.services.length === 0) invalidProp(this, 'services', [], 'must not be empty', 'Map at least one New Relic application.');
+    const names = props.services.map((s) => s.newRelicName);
+    const dup = duplicatesOf(names);
+    if (dup.length > 0) invalidProp(this, 'services', dup, 'map the same New Relic name more than once', 'List each New Relic application once.');
+    const dimensions = duplicatesOf(props.services.map((s) => s.serviceName ?? s.newRelicName));
+    if (dimensions.length > 0) invalidProp(this, 'services', dimensions, 'publish two New Relic applications under the same serviceName', 'Give each mapping its own serviceName.');
+    for (const [prop, value] of [['eventType', props.eventType], ['facetAttribute', props.facetAttribute], ...names.map((n) => ['services[].newRelicName', n])] as Array<[string, string | undefined]>) {
+      if (value !== undefined && !Token.isUnresolved(value) && !SAFE_NRQL.test(value)) {
+        invalidProp(this, prop, value, 'contains a quote, backtick, backslash or newline', 'Use the plain name; the bridge quotes names in the NRQL it builds.');
+      }
+    }
+    if (Token.isUnresolved(props.nrqlSelect) || props.nrqlSelect.trim().length === 0 || /\b(SINCE|UNTIL|FACET|TIMESERIES|LIMIT|FROM)\b/i.test(props.nrqlSelect)) {
+      invalidProp(this, 'nrqlSelect', props.nrqlSelect, 'must be a plain NRQL aggregate expression', 'Give only what follows SELECT (e.g. "average(x)"); the bridge adds FROM, FACET, SINCE, UNTIL and TIMESERIES.');
+    }
+    const config = JSON.stringify({
+      accountId: props.accountId,
+      select: props.nrqlSelect.trim(),
+      from: props.eventType ?? 'Metric',
+      facetAttribute: props.facetAttribute ?? 'appName',
+      services: props.services.map((s) => (s.serviceName === undefined || s.serviceName === s.newRelicName ? s.newRelicName : [s.newRelicName, s.serviceName])),
+      namespace: this.metricNamespace,
+      metricName: this.metricName,
+      dimensionName: this.dimensionName,
+      unit: this.unit,
+      samplesPerMinute,
+      delaySeconds,
+      attemptTimeoutMs: timeoutSeconds * 1000,
+      maxAttempts,
+    });
+    const bytes = Buffer.byteLength(config) + ENV_OVERHEAD;
+    if (bytes > LAMBDA_ENV_LIMIT) {
+      invalidProp(this, 'services', `${props.services.length} services`, `need about ${bytes} bytes of Lambda environment; Lambda allows ${LAMBDA_ENV_LIMIT}`,
+        'Split the services across several bridges (each still polls with one query), or shorten the names.');
+    }
+    return config;
+  }
+}

@@ -1,0 +1,151 @@
+import { Duration } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Construct } from 'constructs';
+import { invalidProp, requireIntegerInRange, requireOrdered } from '../../private/validation';
+import { adjustmentsFor, requireCooldown, requireDeadBand, stepAlarm, validateSteps } from './private/step-policy';
+import { ScalingStep } from './scaling-step';
+
+/** Props of {@link ServiceStepScaling}. */
+export interface ServiceStepScalingProps {
+  /** The ECS service to scale. */
+  readonly service: ecs.BaseService;
+  /**
+   * The metric to scale on, e.g. `NewRelicMetricBridge.metricForService()` (busy-worker ratio in percent).
+   * Its period and statistic are used by both alarms.
+   */
+  readonly metric: cloudwatch.IMetric;
+  /**
+   * The service's existing scalable task count. A service has at most one scalable target: pass it
+   * when something else (e.g. a CPU baseline) already called `autoScaleTaskCount()`.
+   * @default - a scalable task count is created with `minTaskCount` / `maxTaskCount`
+   */
+  readonly scalableTaskCount?: ecs.ScalableTaskCount;
+  /**
+   * Fewest tasks; only when this construct creates the scalable task count.
+   * @default 2
+   */
+  readonly minTaskCount?: number;
+  /**
+   * Most tasks; only when this construct creates the scalable task count.
+   * @default 10
+   */
+  readonly maxTaskCount?: number;
+  /**
+   * Scale-out steps, contiguous and ascending; the first step's `lower` is the scale-out threshold
+   * and the last step has no `upper`.
+   * @default - +1 task from 70, +3 tasks from 90
+   */
+  readonly scaleOutSteps?: ScalingStep[];
+  /**
+   * Scale-in steps, contiguous; the last step's `upper` is the scale-in threshold and the first
+   * step has no `lower`.
+   * @default - -1 task below 30
+   */
+  readonly scaleInSteps?: ScalingStep[];
+  /**
+   * Time after a scale-out before another scale-out.
+   * @default Duration.minutes(1)
+   */
+  readonly scaleOutCooldown?: Duration;
+  /**
+   * Time after a scale-in before another scale-in.
+   * @default Duration.minutes(5)
+   */
+  readonly scaleInCooldown?: Duration;
+  /**
+   * Consecutive breaching periods before scaling out.
+   * @default 2
+   */
+  readonly scaleOutEvaluationPeriods?: number;
+  /**
+   * Consecutive breaching periods before scaling in; longer than scale-out so a dip does not remove tasks.
+   * @default 5
+   */
+  readonly scaleInEvaluationPeriods?: number;
+}
+
+const DEFAULT_SCALE_OUT: ScalingStep[] = [{ lower: 70, upper: 90, change: 1 }, { lower: 90, change: 3 }];
+const DEFAULT_SCALE_IN: ScalingStep[] = [{ upper: 30, change: -1 }];
+
+/**
+ * Step scaling of an ECS service on one metric (the talk's busy-worker ratio from New Relic): a
+ * scale-out alarm and a scale-in alarm, each with its own steps, cooldown and evaluation periods.
+ *
+ * Both alarms treat missing data as not breaching, so a metric that stops arriving never scales the
+ * service in (nor out). `scaleOnMetric()` of aws-cdk-lib shares one cooldown and leaves missing
+ * data at the CloudWatch default, which is why the alarms and actions are built here.
+ */
+export class ServiceStepScaling extends Construct {
+  /** The alarm that scales out. */
+  public readonly scaleOutAlarm: cloudwatch.Alarm;
+  /** The alarm that scales in (missing data: not breaching). */
+  public readonly scaleInAlarm: cloudwatch.Alarm;
+  /** The scale-out policy. */
+  public readonly scaleOutAction: appscaling.StepScalingAction;
+  /** The scale-in policy. */
+  public readonly scaleInAction: appscaling.StepScalingAction;
+
+  constructor(scope: Construct, id: string, props: ServiceStepScalingProps) {
+    super(scope, id);
+    if (props.scalableTaskCount && (props.minTaskCount !== undefined || props.maxTaskCount !== undefined)) {
+      invalidProp(this, 'minTaskCount/maxTaskCount', `${props.minTaskCount}/${props.maxTaskCount}`, 'cannot be combined with scalableTaskCount',
+        'Set the task count range where the scalable task count is created, or omit scalableTaskCount.');
+    }
+    requireIntegerInRange(this, 'minTaskCount', props.minTaskCount, 0, 5000);
+    requireIntegerInRange(this, 'maxTaskCount', props.maxTaskCount, 1, 5000);
+    requireOrdered(this, 'minTaskCount', props.minTaskCount ?? 2, 'maxTaskCount', props.maxTaskCount ?? 10);
+    requireIntegerInRange(this, 'scaleOutEvaluationPeriods', props.scaleOutEvaluationPeriods, 1, 60);
+    requireIntegerInRange(this, 'scaleInEvaluationPeriods', props.scaleInEvaluationPeriods, 1, 60);
+    requireCooldown(this, 'scaleOutCooldown', props.scaleOutCooldown);
+    requireCooldown(this, 'scaleInCooldown', props.scaleInCooldown);
+    const outSteps = validateSteps(this, 'scaleOutSteps', props.scaleOutSteps ?? DEFAULT_SCALE_OUT, 'out');
+    const inSteps = validateSteps(this, 'scaleInSteps', props.scaleInSteps ?? DEFAULT_SCALE_IN, 'in');
+    requireDeadBand(this, inSteps, outSteps, 'scaleInSteps', 'scaleOutSteps');
+    const scalableTarget = ServiceStepScaling.scalableTargetOf(this, props);
+
+    const out = adjustmentsFor(outSteps, 'out');
+    this.scaleOutAction = new appscaling.StepScalingAction(this, 'ScaleOut', {
+      scalingTarget: scalableTarget,
+      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+      cooldown: props.scaleOutCooldown ?? Duration.minutes(1),
+      metricAggregationType: appscaling.MetricAggregationType.AVERAGE,
+    });
+    out.adjustments.forEach((a) => this.scaleOutAction.addAdjustment(a));
+    this.scaleOutAlarm = stepAlarm(this, 'ScaleOutAlarm', {
+      metric: props.metric, threshold: out.threshold, direction: 'out', evaluationPeriods: props.scaleOutEvaluationPeriods ?? 2,
+      description: `Scale out ${props.service.node.path} at or above ${out.threshold}`,
+    });
+    this.scaleOutAlarm.addAlarmAction(new cwactions.ApplicationScalingAction(this.scaleOutAction));
+
+    const inn = adjustmentsFor(inSteps, 'in');
+    this.scaleInAction = new appscaling.StepScalingAction(this, 'ScaleIn', {
+      scalingTarget: scalableTarget,
+      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+      cooldown: props.scaleInCooldown ?? Duration.minutes(5),
+      metricAggregationType: appscaling.MetricAggregationType.AVERAGE,
+    });
+    inn.adjustments.forEach((a) => this.scaleInAction.addAdjustment(a));
+    this.scaleInAlarm = stepAlarm(this, 'ScaleInAlarm', {
+      metric: props.metric, threshold: inn.threshold, direction: 'in', evaluationPeriods: props.scaleInEvaluationPeriods ?? 5,
+      description: `Scale in ${props.service.node.path} at or below ${inn.threshold}; missing data never scales in`,
+    });
+    this.scaleInAlarm.addAlarmAction(new cwactions.ApplicationScalingAction(this.scaleInAction));
+  }
+
+  private static scalableTargetOf(scope: Construct, props: ServiceStepScalingProps): appscaling.ScalableTarget {
+    const taskCount = props.scalableTaskCount
+      ?? props.service.autoScaleTaskCount({ minCapacity: props.minTaskCount ?? 2, maxCapacity: props.maxTaskCount ?? 10 });
+    if (props.scalableTaskCount && taskCount.node.scope !== props.service) {
+      invalidProp(scope, 'scalableTaskCount', taskCount.node.path, `belongs to another service than ${props.service.node.path}`, 'Pass the scalable task count of the service being scaled.');
+    }
+    // ScalableTaskCount keeps its target as the child 'Target' and does not expose it.
+    const target = taskCount.node.tryFindChild('Target');
+    if (!(target instanceof appscaling.ScalableTarget)) {
+      invalidProp(scope, 'scalableTaskCount', taskCount.node.path, 'has no scalable target child', 'Pass the value returned by service.autoScaleTaskCount().');
+    }
+    return target;
+  }
+}

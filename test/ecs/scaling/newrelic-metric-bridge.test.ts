@@ -1,0 +1,106 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { NewRelicMetricBridge, NewRelicMetricBridgeProps, NewRelicRegion } from '../../../lib';
+import { API_KEY_ARN, scalingFixture } from './fixture';
+
+const SELECT = 'average(newrelic.unicorn.busy_workers) / average(newrelic.unicorn.workers) * 100';
+
+function bridge(props: Partial<NewRelicMetricBridgeProps> = {}) {
+  const f = scalingFixture();
+  const b = new NewRelicMetricBridge(f.stack, 'Bridge', {
+    accountId: 1234567,
+    apiKeySecret: f.apiKey,
+    nrqlSelect: SELECT,
+    services: [{ newRelicName: 'rails-web', serviceName: 'web' }, { newRelicName: 'worker' }],
+    ...props,
+  });
+  return { ...f, bridge: b, template: Template.fromStack(f.stack) };
+}
+
+function bridgeConfig(template: Template): Record<string, unknown> {
+  const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { BRIDGE_CONFIG: Match.anyValue() } } } }))[0];
+  return JSON.parse(fn.Properties.Environment.Variables.BRIDGE_CONFIG);
+}
+
+describe('defaults', () => {
+  const { template, bridge: b } = bridge();
+
+  test('the function gets the US endpoint and only the ARN of the API key secret', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: {
+        POWERTOOLS_SERVICE_NAME: 'newrelic-bridge',
+        NEW_RELIC_ENDPOINT: 'https://api.newrelic.com/graphql',
+        NEW_RELIC_API_KEY_SECRET_ARN: API_KEY_ARN,
+        BRIDGE_CONFIG: Match.anyValue(),
+      } },
+      Timeout: 42,
+    });
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/SecretString|resolve:secretsmanager/);
+  });
+
+  test('the config maps services compactly for one FACET query', () => {
+    expect(bridgeConfig(template)).toEqual({
+      accountId: 1234567, select: SELECT, from: 'Metric', facetAttribute: 'appName', services: [['rails-web', 'web'], 'worker'],
+      namespace: 'NewRelic', metricName: 'BusyWorkerRatio', dimensionName: 'ServiceName', unit: 'Percent',
+      samplesPerMinute: 1, delaySeconds: 60, attemptTimeoutMs: 8000, maxAttempts: 3,
+    });
+  });
+
+  test('polls once a minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+  });
+
+  test('may read the secret and publish only to its namespace', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([
+      Match.objectLike({ Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: API_KEY_ARN }),
+      Match.objectLike({ Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'NewRelic' } } }),
+    ]) } });
+  });
+
+  test('metricForService gives the one-minute average of a mapped service', () => {
+    const metric = b.metricForService('web');
+    expect(metric.namespace).toBe('NewRelic');
+    expect(metric.dimensions).toEqual({ ServiceName: 'web' });
+    expect(metric.period.toSeconds()).toBe(60);
+  });
+
+  test('fails when metricForService names a service that is not mapped', () => {
+    expect(() => b.metricForService('rails-web')).toThrow(/serviceName \("rails-web"\) is not one of the mapped services. Use one of web, worker/);
+  });
+});
+
+test('the EU region uses the EU endpoint', () => {
+  const { template } = bridge({ region: NewRelicRegion.EU });
+  template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ NEW_RELIC_ENDPOINT: 'https://api.eu.newrelic.com/graphql' }) } });
+});
+
+describe('validation', () => {
+  test('fails when samplesPerMinute does not divide a minute', () => {
+    expect(() => bridge({ samplesPerMinute: 7 })).toThrow(/samplesPerMinute \(7\) must be one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60/);
+  });
+
+  test('fails when accountId is not a positive integer', () => {
+    expect(() => bridge({ accountId: 0 })).toThrow(/accountId \(0\) must be a whole number/);
+  });
+
+  test('fails when a New Relic name could break out of the NRQL', () => {
+    expect(() => bridge({ services: [{ newRelicName: "web') OR ('1" }] })).toThrow(/services\[\].newRelicName \("web'\) OR \('1"\) contains a quote/);
+  });
+
+  test('fails when nrqlSelect carries its own SINCE', () => {
+    expect(() => bridge({ nrqlSelect: 'average(x) SINCE 1 day ago' })).toThrow(/nrqlSelect \("average\(x\) SINCE 1 day ago"\) must be a plain NRQL aggregate expression/);
+  });
+
+  test('fails when two mappings publish under the same service name', () => {
+    expect(() => bridge({ services: [{ newRelicName: 'a', serviceName: 'web' }, { newRelicName: 'b', serviceName: 'web' }] })).toThrow(/services \(\["web"\]\) publish two New Relic applications/);
+  });
+
+  test('fails when the mapping does not fit the Lambda environment', () => {
+    const services = Array.from({ length: 350 }, (_, i) => ({ newRelicName: `rails-application-number-${i}` }));
+    expect(() => bridge({ services })).toThrow(/services \("350 services"\) need about \d+ bytes of Lambda environment; Lambda allows 4096/);
+  });
+
+  test('fails when the retries could outlast the one-minute schedule', () => {
+    expect(() => bridge({ queryTimeout: Duration.seconds(20), maxAttempts: 3 })).toThrow(/queryTimeout \("20 seconds x 3 attempts"\) must be at least 1 second and at most 50 seconds/);
+  });
+});

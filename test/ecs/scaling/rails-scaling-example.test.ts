@@ -1,0 +1,43 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { IConstruct } from 'constructs';
+import { RailsOnEcsStack } from '../../../examples/rails-on-ecs/rails-on-ecs-stack';
+import { nagFindings, testApp } from '../../support/app';
+
+// The example wires addScaling() into its constructor; one synth serves every assertion. Whole-stack
+// cdk-nag and cfn-lint run in test/examples/rails-on-ecs.test.ts; the scaling pieces are linted in all-scaling.test.ts.
+const stack = new RailsOnEcsStack(testApp(), 'RailsOnEcs');
+const template = Template.fromStack(stack);
+const SCALING_IDS = ['NewRelicApiKey', 'NewRelicBridge', 'WebBusyWorkerScaling', 'ApplicationDraining', 'ApplicationSpotDraining', 'WorkerWatchdog'];
+const scalingNodes = SCALING_IDS.map((id) => stack.node.findChild(id));
+
+test('the bridge polls New Relic US for the web service, four samples a minute', () => {
+  template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: {
+    POWERTOOLS_SERVICE_NAME: 'newrelic-bridge',
+    NEW_RELIC_ENDPOINT: 'https://api.newrelic.com/graphql',
+    NEW_RELIC_API_KEY_SECRET_ARN: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:rails-on-ecs/newrelic-user-api-key']] },
+    BRIDGE_CONFIG: JSON.stringify({
+      accountId: 1234567, select: 'sum(unicorn.workers.busy) / sum(unicorn.workers.total) * 100', from: 'Metric', facetAttribute: 'appName',
+      services: [['rails-on-ecs-web', 'web']], namespace: 'NewRelic', metricName: 'BusyWorkerRatio', dimensionName: 'ServiceName', unit: 'Percent',
+      samplesPerMinute: 4, delaySeconds: 60, attemptTimeoutMs: 8000, maxAttempts: 3,
+    }),
+  } } });
+});
+
+test('the web service scales in on busy workers only when data says so', () => {
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'BusyWorkerRatio', Threshold: 30, ComparisonOperator: 'LessThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'BusyWorkerRatio', Threshold: 70, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  // The busy-worker policies share the web service's one scalable target with its CPU baseline.
+  expect(Object.keys(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))).toHaveLength(2);
+});
+
+test('application instances drain through ECS managed draining: no drainer function', () => {
+  expect(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'instance-drainer' } } } })).toEqual({});
+});
+
+test('the watchdog recycles Sidekiq above 900 MiB', () => {
+  template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/worker-watchdog/sidekiq/max-memory-mib', Value: '900' });
+});
+
+test('cdk-nag finds nothing in the scaling constructs of the example', () => {
+  expect(scalingNodes.flatMap((node: IConstruct) => nagFindings(node))).toEqual([]);
+});

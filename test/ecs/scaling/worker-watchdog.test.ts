@@ -1,0 +1,100 @@
+import { Duration, Size } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { WatchedWorkerService, WorkerSignal, WorkerWatchdog, WorkerWatchdogProps } from '../../../lib';
+import { scalingFixture, ScalingFixture } from './fixture';
+
+function watchdog(props: Partial<WorkerWatchdogProps> = {}, worker: Partial<WatchedWorkerService> = {}, f: ScalingFixture = scalingFixture()) {
+  const w = new WorkerWatchdog(f.stack, 'Watchdog', {
+    services: [{ service: f.service, container: f.container, name: 'sidekiq', maxMemory: Size.mebibytes(1536), expectedWorkers: 2, ...worker }],
+    autoScalingGroups: [f.asg],
+    ...props,
+  });
+  return { ...f, watchdog: w, template: Template.fromStack(f.stack) };
+}
+
+function watchdogConfig(template: Template): Record<string, unknown> {
+  const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { WATCHDOG_CONFIG: Match.anyValue() } } } }))[0];
+  const value = fn.Properties.Environment.Variables.WATCHDOG_CONFIG;
+  // Cluster and service names are tokens: the value is an Fn::Join; the literal parts are enough here.
+  return { raw: JSON.stringify(value) };
+}
+
+describe('defaults', () => {
+  const { template } = watchdog();
+
+  test('signals TSTP, waits two minutes, and recycles at most a quarter of a service', () => {
+    const raw = watchdogConfig(template).raw as string;
+    expect(raw).toContain('\\"signal\\":\\"TSTP\\"');
+    expect(raw).toContain('\\"gracePeriodSeconds\\":120');
+    expect(raw).toContain('\\"maxSignalledPercent\\":25');
+    expect(raw).toContain('\\"container\\":\\"sidekiq\\"');
+    expect(raw).toContain('\\"parameterPrefix\\":\\"/worker-watchdog/sidekiq\\"');
+  });
+
+  test('writes the limits given in props to Parameter Store', () => {
+    template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/worker-watchdog/sidekiq/max-memory-mib', Value: '1536', Type: 'String' });
+    template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/worker-watchdog/sidekiq/expected-workers', Value: '2' });
+  });
+
+  test('runs every minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+  });
+
+  test('may run commands only on the group\'s instances, and stop only this cluster\'s tasks', () => {
+    const statement = (s: object) => template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike(s)]) } });
+    statement({ Action: 'ssm:SendCommand', Resource: 'arn:aws:ec2:us-east-1:123456789012:instance/*', Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': [{ Ref: Match.stringLikeRegexp('AsgASG') }] } } });
+    statement({ Action: ['ecs:DescribeTasks', 'ecs:StopTask'], Condition: { ArnEquals: { 'ecs:cluster': [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Cluster'), 'Arn'] }] } } });
+    statement({ Action: 'ssm:PutParameter', Resource: 'arn:aws:ssm:us-east-1:123456789012:parameter/worker-watchdog/sidekiq/signalled' });
+  });
+});
+
+test('USR1 for older Sidekiq', () => {
+  const { template } = watchdog({ signal: WorkerSignal.USR1 });
+  expect(watchdogConfig(template).raw).toContain('\\"signal\\":\\"USR1\\"');
+});
+
+test('leaves the limits to operators when props do not set them', () => {
+  const { template } = watchdog({}, { maxMemory: undefined, expectedWorkers: undefined });
+  template.resourceCountIs('AWS::SSM::Parameter', 0);
+});
+
+describe('validation', () => {
+  test('fails when maxSignalledPercent is 0', () => {
+    expect(() => watchdog({ maxSignalledPercent: 0 })).toThrow(/maxSignalledPercent \(0\) must be more than 0 and at most 100/);
+  });
+
+  test('fails when maxSignalledPercent is above 100', () => {
+    expect(() => watchdog({ maxSignalledPercent: 150 })).toThrow(/maxSignalledPercent \(150\) must be more than 0 and at most 100/);
+  });
+
+  test('fails when the worker stopTimeout is shorter than the grace period', () => {
+    const f = scalingFixture('managed', Duration.seconds(60));
+    expect(() => watchdog({}, {}, f)).toThrow(/services\[0\].container stopTimeout \("60 seconds"\) is shorter than gracePeriod \(120 seconds\)/);
+  });
+
+  test('fails when the worker has no stopTimeout (ECS default 30 s)', () => {
+    const f = scalingFixture('managed', 'unset');
+    expect(() => watchdog({}, {}, f)).toThrow(/stopTimeout \("unset, inherits 30 seconds from the agent"\) is shorter than gracePeriod \(120 seconds\)/);
+  });
+
+  test('accepts an unset stopTimeout when the agent\'s inherited one is long enough', () => {
+    const f = scalingFixture('managed', 'unset');
+    expect(() => watchdog({}, { inheritedStopTimeout: Duration.minutes(10) }, f)).not.toThrow();
+  });
+
+  test('fails when the container belongs to another task definition', () => {
+    const f = scalingFixture();
+    const other = new ecs.Ec2TaskDefinition(f.stack, 'Other');
+    const stray = other.addContainer('Stray', { image: ecs.ContainerImage.fromRegistry('x'), memoryLimitMiB: 256, stopTimeout: Duration.minutes(5) });
+    expect(() => watchdog({}, { container: stray }, f)).toThrow(/services\[0\].container \("Stray"\) is not in the task definition of TestStack\/WorkerService/);
+  });
+
+  test('fails when the grace period is under a minute', () => {
+    expect(() => watchdog({ gracePeriod: Duration.seconds(30) })).toThrow(/gracePeriod \("30 seconds"\) must be from 1 minute to 1 hour/);
+  });
+
+  test('fails when the signal would kill instead of quiet the worker', () => {
+    expect(() => watchdog({ signal: WorkerSignal.of('KILL') })).toThrow(/signal \("KILL"\) is not a signal a job runner can handle gracefully/);
+  });
+});

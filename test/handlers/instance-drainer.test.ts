@@ -1,0 +1,125 @@
+import { CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeContainerInstancesCommand, ECSClient, StopTaskCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
+import { DrainerConfig, sweep } from '../../handlers/instance-drainer/drainer';
+import { MotoServer, startMoto } from '../support/moto';
+import { clusterWithInstances, Fleet, registerWorkerTaskDefinition, runServiceTasks, throttlingError } from './scaling-support/ecs-fixture';
+import { CapturedLogger, captureLogger } from './scaling-support/logs';
+
+const CONFIG: DrainerConfig = { cluster: 'apps', autoScalingGroupName: 'apps-asg', lifecycleHookName: 'DrainBeforeTerminate' };
+
+/**
+ * Auto Scaling stand-in: moto 5.2.1 implements neither the Terminating:Wait lifecycle state nor
+ * CompleteLifecycleAction, so the group's view and the completions are kept here.
+ */
+class FakeAutoScaling {
+  public readonly completed: CompleteLifecycleActionCommand['input'][] = [];
+  constructor(public waiting: string[]) {}
+  async send(command: DescribeAutoScalingGroupsCommand | CompleteLifecycleActionCommand): Promise<unknown> {
+    if (command instanceof DescribeAutoScalingGroupsCommand) {
+      return { AutoScalingGroups: [{ AutoScalingGroupName: CONFIG.autoScalingGroupName, Instances: this.waiting.map((InstanceId) => ({ InstanceId, LifecycleState: 'Terminating:Wait' })) }] };
+    }
+    this.completed.push(command.input);
+    return {};
+  }
+}
+
+let moto: MotoServer;
+let ecs: ECSClient;
+let log: CapturedLogger;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  ecs = new ECSClient(moto.clientConfig);
+});
+afterAll(() => moto.stop());
+beforeEach(async () => {
+  await moto.reset();
+  log = captureLogger();
+});
+afterEach(() => log.restore());
+
+async function statusOf(fleet: Fleet, instanceId: string): Promise<string | undefined> {
+  const out = await ecs.send(new DescribeContainerInstancesCommand({ cluster: fleet.cluster, containerInstances: [fleet.containerInstances.get(instanceId)!] }));
+  return out.containerInstances?.[0].status;
+}
+
+test('drains a terminating instance, waits while it runs a task, then completes the lifecycle action', async () => {
+  // GIVEN two registered instances; the task runs on the one being terminated
+  const fleet = await clusterWithInstances(moto, ecs, CONFIG.cluster, 2);
+  const [task] = await runServiceTasks(ecs, CONFIG.cluster, await registerWorkerTaskDefinition(ecs), 'worker', 1);
+  const busy = [...fleet.containerInstances].find(([, arn]) => arn === task.containerInstanceArn)![0];
+  const idle = [...fleet.containerInstances.keys()].find((id) => id !== busy)!;
+  const autoScaling = new FakeAutoScaling([]);
+  const event = { AutoScalingGroupName: CONFIG.autoScalingGroupName, LifecycleHookName: CONFIG.lifecycleHookName, EC2InstanceId: busy };
+
+  // WHEN the lifecycle event arrives
+  const first = await sweep(CONFIG, { ecs, autoScaling, log: log.logger }, event);
+
+  // THEN the instance drains but is not released while its task runs
+  expect(first.setDraining).toEqual([busy]);
+  expect(first.waiting).toEqual([busy]);
+  expect(autoScaling.completed).toEqual([]);
+  expect(await statusOf(fleet, busy)).toBe('DRAINING');
+  expect(await statusOf(fleet, idle)).toBe('ACTIVE');
+
+  // WHEN the task has moved away and the scheduled pass runs again
+  await ecs.send(new StopTaskCommand({ cluster: CONFIG.cluster, task: task.taskArn! }));
+  autoScaling.waiting = [busy];
+  const second = await sweep(CONFIG, { ecs, autoScaling, log: log.logger });
+
+  // THEN the lifecycle action is completed with CONTINUE
+  expect(second.completed).toEqual([busy]);
+  expect(autoScaling.completed).toEqual([{ AutoScalingGroupName: 'apps-asg', LifecycleHookName: 'DrainBeforeTerminate', InstanceId: busy, LifecycleActionResult: 'CONTINUE' }]);
+});
+
+test('sets instances to DRAINING in batches of at most 10', async () => {
+  // GIVEN 12 instances waiting in the hook
+  const fleet = await clusterWithInstances(moto, ecs, CONFIG.cluster, 12);
+  const autoScaling = new FakeAutoScaling([...fleet.containerInstances.keys()]);
+  const sendSpy = jest.spyOn(ecs, 'send');
+  // WHEN
+  const outcome = await sweep(CONFIG, { ecs, autoScaling, log: log.logger });
+  // THEN
+  const drainCalls = sendSpy.mock.calls.map(([c]) => c as unknown).filter((c) => c instanceof UpdateContainerInstancesStateCommand) as UpdateContainerInstancesStateCommand[];
+  sendSpy.mockRestore();
+  expect(drainCalls.map((c) => c.input.containerInstances?.length)).toEqual([10, 2]);
+  expect(outcome.setDraining).toHaveLength(12);
+  expect(outcome.completed).toHaveLength(12);
+});
+
+test('ignores lifecycle events of other hooks or groups', async () => {
+  // GIVEN
+  const fleet = await clusterWithInstances(moto, ecs, CONFIG.cluster, 1);
+  const [id] = fleet.containerInstances.keys();
+  const autoScaling = new FakeAutoScaling([]);
+  // WHEN
+  const outcome = await sweep(CONFIG, { ecs, autoScaling, log: log.logger }, { AutoScalingGroupName: 'other-asg', LifecycleHookName: CONFIG.lifecycleHookName, EC2InstanceId: id });
+  // THEN
+  expect(outcome.terminating).toEqual([]);
+  expect(await statusOf(fleet, id)).toBe('ACTIVE');
+});
+
+test('ECS throttling completes nothing and logs why', async () => {
+  // GIVEN an instance waiting in the hook and an ECS that throttles every call
+  const fleet = await clusterWithInstances(moto, ecs, CONFIG.cluster, 1);
+  const [id] = fleet.containerInstances.keys();
+  const autoScaling = new FakeAutoScaling([id]);
+  const throttled = { send: async () => { throw throttlingError(); } };
+  // WHEN
+  const outcome = await sweep(CONFIG, { ecs: throttled, autoScaling, log: log.logger });
+  // THEN
+  expect(outcome.completed).toEqual([]);
+  expect(autoScaling.completed).toEqual([]);
+  expect(outcome.skippedBecause).toBe('ECS throttled the drainer');
+  expect(log.problems()).toMatch(/Completed nothing: ECS throttled the drainer/);
+});
+
+test('an Auto Scaling failure completes nothing and logs why', async () => {
+  // GIVEN
+  const autoScaling = { send: async () => { throw throttlingError(); } };
+  // WHEN
+  const outcome = await sweep(CONFIG, { ecs, autoScaling, log: log.logger });
+  // THEN
+  expect(outcome.completed).toEqual([]);
+  expect(log.problems()).toMatch(/Completed nothing: Auto Scaling throttled DescribeAutoScalingGroups/);
+});
