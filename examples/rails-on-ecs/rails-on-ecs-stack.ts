@@ -1,0 +1,160 @@
+import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import {
+  EcsPlatform,
+  LogAggregators,
+  LogForwarder,
+  LogOutput,
+  WebService,
+  WorkerService,
+} from '../../lib';
+import { addScaling } from './scaling';
+
+/** Placeholder images by name: the example builds nothing. */
+const RAILS_IMAGE = 'public.ecr.aws/docker/library/ruby:3.3-slim';
+const NGINX_IMAGE = 'public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine';
+
+/**
+ * The FiNC talk's Rails platform on ECS: an application cluster running a unicorn web service
+ * (behind nginx and an ALB) and a job worker, a utility cluster for one-off tasks and the log
+ * aggregators, a fluentd forwarder on every instance of both clusters, and one aggregator service
+ * per log type (`rails` and `nginx` to S3, `job` to CloudWatch Logs).
+ *
+ * The release flow (`release.ts`) and the scaling pieces (`scaling.ts`) build on the public
+ * fields below.
+ */
+export class RailsOnEcsStack extends Stack {
+  /** The platform: VPC, both clusters and their capacity. */
+  public readonly platform: EcsPlatform;
+  /** The VPC. */
+  public readonly vpc: ec2.IVpc;
+  /** The application cluster (web and worker services). */
+  public readonly applicationCluster: ecs.Cluster;
+  /** The utility cluster (migrations, asset uploads, batch jobs, log aggregators). */
+  public readonly utilityCluster: ecs.Cluster;
+  /** On-Demand capacity of the application cluster. */
+  public readonly applicationAutoScalingGroup: autoscaling.AutoScalingGroup;
+  public readonly applicationCapacityProvider: ecs.AsgCapacityProvider;
+  /** Spot capacity of the application cluster. */
+  public readonly applicationSpotAutoScalingGroup: autoscaling.AutoScalingGroup;
+  public readonly applicationSpotCapacityProvider: ecs.AsgCapacityProvider;
+  /** On-Demand capacity of the utility cluster. */
+  public readonly utilityAutoScalingGroup: autoscaling.AutoScalingGroup;
+  public readonly utilityCapacityProvider: ecs.AsgCapacityProvider;
+  /** The web service construct (load balancer, target group, scaling). */
+  public readonly web: WebService;
+  /** The worker service construct. */
+  public readonly worker: WorkerService;
+  /** The unicorn web ECS service. */
+  public readonly webService: ecs.Ec2Service;
+  public readonly webTaskDefinition: ecs.Ec2TaskDefinition;
+  /** The job worker ECS service. */
+  public readonly workerService: ecs.Ec2Service;
+  public readonly workerTaskDefinition: ecs.Ec2TaskDefinition;
+  /** The per-log-type aggregators. */
+  public readonly aggregators: LogAggregators;
+  /** The forwarder daemons of each cluster. */
+  public readonly applicationForwarder: LogForwarder;
+  public readonly utilityForwarder: LogForwarder;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props);
+
+    this.platform = new EcsPlatform(this, 'Platform', {
+      application: {
+        instanceType: new ec2.InstanceType('m6i.large'),
+        minCapacity: 2,
+        maxCapacity: 10,
+        spotInstanceTypes: [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('m5.large'), new ec2.InstanceType('m6a.large')],
+        spotMaxCapacity: 10,
+        // Job workers inherit this: ten minutes to finish the job in hand after SIGTERM.
+        containerStopTimeout: Duration.minutes(10),
+      },
+      // awsvpc aggregator tasks need an ENI each: xlarge instances have three to spare.
+      utility: { instanceType: new ec2.InstanceType('m6i.xlarge'), minCapacity: 2, maxCapacity: 6 },
+    });
+    this.vpc = this.platform.vpc;
+    const app = this.platform.application;
+    const utility = this.platform.utility;
+    this.applicationCluster = app.cluster;
+    this.utilityCluster = utility.cluster;
+    this.applicationAutoScalingGroup = app.autoScalingGroup;
+    this.applicationCapacityProvider = app.capacityProvider;
+    this.applicationSpotAutoScalingGroup = app.spotAutoScalingGroup!;
+    this.applicationSpotCapacityProvider = app.spotCapacityProvider!;
+    this.utilityAutoScalingGroup = utility.autoScalingGroup;
+    this.utilityCapacityProvider = utility.capacityProvider;
+
+    this.aggregators = new LogAggregators(this, 'LogAggregators', {
+      cluster: this.utilityCluster,
+      capacityProviderStrategies: utility.onDemandStrategy,
+      encryptionKey: this.platform.encryptionKey,
+      logTypes: [
+        { name: 'rails', output: LogOutput.toS3() },
+        { name: 'nginx', output: LogOutput.toS3() },
+        { name: 'job', output: LogOutput.toCloudWatchLogs() },
+      ],
+      defaultLogType: 'rails',
+    });
+    this.applicationForwarder = new LogForwarder(this, 'ApplicationLogForwarder', {
+      cluster: this.applicationCluster,
+      aggregators: this.aggregators,
+      diagnosticsLogGroup: this.aggregators.diagnosticsLogGroup,
+    });
+    this.utilityForwarder = new LogForwarder(this, 'UtilityLogForwarder', {
+      cluster: this.utilityCluster,
+      aggregators: this.aggregators,
+      diagnosticsLogGroup: this.aggregators.diagnosticsLogGroup,
+    });
+
+    // Secrets are referenced, never created with a value in the template.
+    const secrets = {
+      DATABASE_URL: ecs.Secret.fromSsmParameter(ssm.StringParameter.fromSecureStringParameterAttributes(this, 'DatabaseUrl', {
+        parameterName: '/rails-on-ecs/database-url',
+      })),
+      RAILS_MASTER_KEY: ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretNameV2(this, 'RailsMasterKey', 'rails-on-ecs/rails-master-key')),
+    };
+    const image = ecs.ContainerImage.fromRegistry(RAILS_IMAGE);
+    const environment = { RAILS_ENV: 'production', RAILS_LOG_TO_STDOUT: '1' };
+
+    this.web = new WebService(this, 'Web', {
+      cluster: this.applicationCluster,
+      capacityProviderStrategies: app.spotStrategy(2),
+      image,
+      command: ['bundle', 'exec', 'unicorn', '-c', 'config/unicorn.rb', '-p', '8080'],
+      environment,
+      secrets,
+      logTag: 'rails',
+      healthCheckPath: '/health',
+      containerPort: 8080,
+      proxyImage: ecs.ContainerImage.fromRegistry(NGINX_IMAGE),
+      proxyPort: 8080,
+      proxyLogTag: 'nginx',
+      minTaskCount: 2,
+      maxTaskCount: 20,
+    });
+    this.webService = this.web.service;
+    this.webTaskDefinition = this.web.taskDefinition;
+
+    this.worker = new WorkerService(this, 'Worker', {
+      cluster: this.applicationCluster,
+      capacityProviderStrategies: app.onDemandStrategy,
+      image,
+      command: ['bundle', 'exec', 'sidekiq'],
+      environment,
+      secrets,
+      logTag: 'job',
+      inheritAgentStopTimeout: true,
+      minTaskCount: 2,
+      maxTaskCount: 10,
+    });
+    this.workerService = this.worker.service;
+    this.workerTaskDefinition = this.worker.taskDefinition;
+    addScaling(this);
+  }
+}

@@ -1,0 +1,345 @@
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { Construct } from 'constructs';
+import { FluentdImage } from './fluentd-image';
+import { LogOutput, LogOutputKind } from './log-output';
+import { FLUENTD_BUFFER_PATH, FLUENTD_FAILED_PATH, fluentdContainerParts } from './private/fluentd-container';
+import { AggregatorConfig, BufferConfig, renderAggregatorConfig } from './private/fluentd-config';
+import { dnsLabelOf, idOf, validateLogType } from './private/tags';
+import { acknowledgeWildcards } from '../private/nag';
+import { duplicatesOf, invalidProp, requireIntegerInRange } from '../../private/validation';
+
+/** Port the aggregators listen on. */
+export const AGGREGATOR_PORT = 24224;
+
+/** Smallest memory a fluentd aggregator gets: Ruby, the output plugin and in-flight chunks. */
+const MIN_AGGREGATOR_MEMORY_MIB = 256;
+
+/** One log type and where its aggregators deliver it. */
+export interface LogTypeOptions {
+  /**
+   * The log type: the first part of the fluentd tags routed to these aggregators (`rails` takes
+   * `rails` and `rails.*`). Lowercase letters, digits and underscores.
+   */
+  readonly name: string;
+  /** Where the aggregators deliver the logs. */
+  readonly output: LogOutput;
+  /**
+   * Number of aggregator tasks, spread across AZs and instances.
+   * @default 2
+   */
+  readonly aggregatorCount?: number;
+  /**
+   * Accept fewer than two aggregators, knowing that one failed task then stops this log type
+   * until ECS replaces it (the forwarders buffer meanwhile).
+   * @default false
+   */
+  readonly allowSingleAggregator?: boolean;
+  /**
+   * Memory of each aggregator task.
+   * @default 512
+   */
+  readonly memoryLimitMiB?: number;
+  /**
+   * CPU units of each aggregator task.
+   * @default 256
+   */
+  readonly cpu?: number;
+  /**
+   * The fluentd image of the aggregators.
+   * @default - FluentdImage.S3_V1_17 or FluentdImage.CLOUDWATCH_V1_17, after the output
+   */
+  readonly image?: FluentdImage;
+}
+
+export interface LogAggregatorsProps {
+  /** The cluster the aggregators run in; it needs EC2 capacity. */
+  readonly cluster: ecs.ICluster;
+  /** The log types; each gets its own aggregator service. */
+  readonly logTypes: LogTypeOptions[];
+  /**
+   * The log type whose aggregators also take tags that match no log type.
+   * @default - the first of `logTypes`
+   */
+  readonly defaultLogType?: string;
+  /**
+   * Private DNS namespace the aggregators register in.
+   * @default - a new namespace named `namespaceName` in the cluster's VPC
+   */
+  readonly dnsNamespace?: servicediscovery.IPrivateDnsNamespace;
+  /**
+   * Name of the new namespace; ignored when `dnsNamespace` is given.
+   * @default 'logging.internal'
+   */
+  readonly namespaceName?: string;
+  /**
+   * Bucket of the S3 outputs that name none.
+   * @default - a new encrypted bucket that denies non-TLS access and logs its access
+   */
+  readonly logBucket?: s3.IBucket;
+  /**
+   * Capacity provider strategy of the aggregator services.
+   * @default - launch type EC2 (tasks then do not count toward managed scaling)
+   */
+  readonly capacityProviderStrategies?: ecs.CapacityProviderStrategy[];
+  /**
+   * Subnets of the aggregator tasks.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Key of the log groups this construct creates.
+   * @default - the log groups are encrypted with the AWS-owned key
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Retention of the aggregators' own logs and of new CloudWatch outputs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** What {@link LogAggregators} builds for one log type. */
+export interface LogAggregator {
+  /** The log type. */
+  readonly logType: string;
+  /** DNS name with one A record per running aggregator task. */
+  readonly hostname: string;
+  /** The port the aggregators listen on. */
+  readonly port: number;
+  /** The aggregator service. */
+  readonly service: ecs.Ec2Service;
+  /** The aggregator task definition. */
+  readonly taskDefinition: ecs.Ec2TaskDefinition;
+  /** The generated fluentd configuration (may contain tokens). */
+  readonly fluentdConfig: string;
+}
+
+/**
+ * One fluentd aggregator service per log type, so that no aggregator is a single point of
+ * failure for every log: at least two tasks each, spread across AZs and instances, found by the
+ * forwarders through Cloud Map DNS, buffering on disk and keeping undeliverable chunks in a
+ * `secondary_file` output; each delivers to S3 (write access to its own prefix only) or to
+ * CloudWatch Logs.
+ */
+export class LogAggregators extends Construct {
+  /** The namespace the aggregators register in. */
+  public readonly dnsNamespace: servicediscovery.IPrivateDnsNamespace;
+  /** The default log type (takes unmatched tags too). */
+  public readonly defaultLogType: string;
+  /** The shared log bucket, when an S3 output uses it. */
+  public readonly logBucket?: s3.IBucket;
+  /** The log group of the aggregators' own fluentd logs. */
+  public readonly diagnosticsLogGroup: logs.LogGroup;
+
+  private readonly byType = new Map<string, LogAggregator>();
+  private readonly order: string[] = [];
+
+  constructor(scope: Construct, id: string, props: LogAggregatorsProps) {
+    super(scope, id);
+    this.validate(props);
+    this.defaultLogType = props.defaultLogType ?? props.logTypes[0].name;
+
+    const vpc = props.cluster.vpc;
+    this.dnsNamespace = props.dnsNamespace ?? new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
+      vpc,
+      name: props.namespaceName ?? 'logging.internal',
+      description: 'fluentd aggregators, one service per log type',
+    });
+    const needsBucket = props.logTypes.some((t) => t.output.kind === LogOutputKind.S3 && !t.output.bucket);
+    if (needsBucket) this.logBucket = props.logBucket ?? this.newLogBucket();
+
+    this.diagnosticsLogGroup = new logs.LogGroup(this, 'DiagnosticsLogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    for (const logType of props.logTypes) {
+      const aggregator = this.addAggregator(logType, props);
+      this.byType.set(logType.name, aggregator);
+      this.order.push(logType.name);
+    }
+  }
+
+  /** The log types, in the order given. */
+  public get logTypes(): string[] {
+    return [...this.order];
+  }
+
+  /** Every aggregator, in the order of the log types. */
+  public get aggregators(): LogAggregator[] {
+    return this.order.map((t) => this.byType.get(t)!);
+  }
+
+  /** The aggregator of one log type. */
+  public aggregatorFor(logType: string): LogAggregator {
+    const aggregator = this.byType.get(logType);
+    if (!aggregator) {
+      invalidProp(this, 'logType', logType, `is not one of the log types (${this.order.join(', ')})`, 'Add it to logTypes or use one of those.');
+    }
+    return aggregator;
+  }
+
+  /** Lets forwarders on the given hosts reach every aggregator. */
+  public allowForwardersFrom(hosts: ec2.IConnectable): void {
+    for (const aggregator of this.aggregators) {
+      aggregator.service.connections.allowFrom(hosts, ec2.Port.tcp(AGGREGATOR_PORT), 'fluentd forward from the per-host forwarders');
+    }
+  }
+
+  private validate(props: LogAggregatorsProps): void {
+    if (props.logTypes.length === 0) {
+      invalidProp(this, 'logTypes', [], 'is empty', 'List at least one log type, e.g. { name: "rails", output: LogOutput.toS3() }.');
+    }
+    props.logTypes.forEach((t, i) => validateLogType(this, `logTypes[${i}].name`, t.name));
+    const duplicates = duplicatesOf(props.logTypes.map((t) => t.name));
+    if (duplicates.length > 0) {
+      invalidProp(this, 'logTypes[].name', duplicates, 'occur more than once', 'Give every log type its own name: each gets its own aggregator service.');
+    }
+    if (props.defaultLogType !== undefined && !props.logTypes.some((t) => t.name === props.defaultLogType)) {
+      invalidProp(this, 'defaultLogType', props.defaultLogType, `is not one of the log types (${props.logTypes.map((t) => t.name).join(', ')})`, 'Name one of logTypes, or leave it unset to use the first.');
+    }
+    props.logTypes.forEach((t, i) => {
+      requireIntegerInRange(this, `logTypes[${i}].aggregatorCount`, t.aggregatorCount, 1, 100);
+      if ((t.aggregatorCount ?? 2) < 2 && !t.allowSingleAggregator) {
+        invalidProp(this, `logTypes[${i}].aggregatorCount`, t.aggregatorCount, `must be at least 2 so that one failed aggregator does not stop the "${t.name}" logs`,
+          'Raise it to 2 or more, or set allowSingleAggregator: true to accept that risk.');
+      }
+      requireIntegerInRange(this, `logTypes[${i}].memoryLimitMiB`, t.memoryLimitMiB, MIN_AGGREGATOR_MEMORY_MIB, 30720);
+      requireIntegerInRange(this, `logTypes[${i}].cpu`, t.cpu, 128, 10240);
+      if (t.output.prefix !== undefined && !/^([A-Za-z0-9_.-]+\/)+$/.test(t.output.prefix)) {
+        invalidProp(this, `logTypes[${i}].output.prefix`, t.output.prefix, 'must be one or more path segments each ending in "/"', 'Use a prefix like "logs/rails/".');
+      }
+    });
+    const prefixes = props.logTypes.filter((t) => t.output.kind === LogOutputKind.S3 && !t.output.bucket).map((t) => t.output.prefix ?? `logs/${t.name}/`);
+    for (const a of prefixes) {
+      const overlapping = prefixes.find((b) => b !== a && b.startsWith(a));
+      if (overlapping) {
+        invalidProp(this, 'logTypes[].output.prefix', [a, overlapping], 'overlap in the same bucket, so one log type\'s aggregators could overwrite the other\'s objects', 'Give each log type a prefix that is not inside another.');
+      }
+    }
+  }
+
+  private newLogBucket(): s3.Bucket {
+    const accessLogs = new s3.Bucket(this, 'AccessLogBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the server access logs of the log bucket; logging its own access would recurse without adding an audit trail.',
+    });
+    return new s3.Bucket(this, 'LogBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'log-bucket/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      // Logs are read rarely after the first weeks: the cheaper class keeps the cost case.
+      lifecycleRules: [{ transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] }],
+    });
+  }
+
+  private addAggregator(options: LogTypeOptions, props: LogAggregatorsProps): LogAggregator {
+    const logType = options.name;
+    const scope = new Construct(this, idOf(logType));
+    const label = dnsLabelOf(logType);
+    const hostname = `${label}.${this.dnsNamespace.namespaceName}`;
+    const region = Aws.REGION;
+
+    const taskDefinition = new ecs.Ec2TaskDefinition(scope, 'TaskDefinition', {
+      networkMode: ecs.NetworkMode.AWS_VPC,
+    });
+    const buffer: BufferConfig = {
+      rootPath: FLUENTD_BUFFER_PATH,
+      failedPath: FLUENTD_FAILED_PATH,
+      flushIntervalSeconds: 10,
+      retryMaxIntervalSeconds: 60,
+      // A day of retries covers an S3 or CloudWatch outage before chunks go to secondary_file.
+      retryTimeoutSeconds: 24 * 3600,
+      totalLimitMiB: 4096,
+    };
+
+    let config: AggregatorConfig;
+    if (options.output.kind === LogOutputKind.S3) {
+      const bucket = options.output.bucket ?? this.logBucket!;
+      const prefix = options.output.prefix ?? `logs/${logType}/`;
+      config = { logType, listenPort: AGGREGATOR_PORT, buffer, s3: { bucketName: bucket.bucketName, region, prefix, timeSliceSeconds: 300 } };
+      taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${prefix}*`)],
+      }));
+      bucket.encryptionKey?.grantEncrypt(taskDefinition.taskRole);
+    } else {
+      const logGroup = options.output.logGroup ?? new logs.LogGroup(scope, 'OutputLogGroup', {
+        retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+        encryptionKey: props.encryptionKey,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      config = { logType, listenPort: AGGREGATOR_PORT, buffer, cloudWatch: { logGroupName: logGroup.logGroupName, region } };
+      taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:log-stream:*`],
+      }));
+    }
+    const fluentdConfig = renderAggregatorConfig(config);
+    const image = options.image ?? (options.output.kind === LogOutputKind.S3 ? FluentdImage.S3_V1_17 : FluentdImage.CLOUDWATCH_V1_17);
+
+    // The buffer lives on the host so that a replaced task on the same instance resumes its chunks;
+    // the distinct-instance constraint below keeps two tasks of one log type off the same folder.
+    const hostPath = `/var/lib/fluentd/aggregator-${label}`;
+    fluentdContainerParts(taskDefinition, {
+      image,
+      config: fluentdConfig,
+      hostPath,
+      memoryLimitMiB: options.memoryLimitMiB ?? 512,
+      logGroup: this.diagnosticsLogGroup,
+      streamPrefix: `aggregator-${label}`,
+      portMappings: [{ containerPort: AGGREGATOR_PORT, protocol: ecs.Protocol.TCP }],
+      cpu: options.cpu ?? 256,
+    });
+
+    const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
+      vpc: props.cluster.vpc,
+      description: `fluentd aggregators of the ${logType} logs`,
+      allowAllOutbound: true,
+    });
+    const service = new ecs.Ec2Service(scope, 'Service', {
+      cluster: props.cluster,
+      taskDefinition,
+      desiredCount: options.aggregatorCount ?? 2,
+      securityGroups: [securityGroup],
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      capacityProviderStrategies: props.capacityProviderStrategies,
+      placementStrategies: [ecs.PlacementStrategy.spreadAcross(ecs.BuiltInAttributes.AVAILABILITY_ZONE)],
+      placementConstraints: [ecs.PlacementConstraint.distinctInstances()],
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: 50,
+      maxHealthyPercent: 200,
+      cloudMapOptions: {
+        name: label,
+        cloudMapNamespace: this.dnsNamespace,
+        dnsRecordType: servicediscovery.DnsRecordType.A,
+        // Short TTL: forwarders notice a replaced aggregator within seconds.
+        dnsTtl: Duration.seconds(10),
+      },
+    });
+    acknowledgeWildcards(taskDefinition.taskRole, [
+      { finding: /^Resource::.*\/\*$/, actions: /^s3:PutObject$/, reason: 'The aggregators write objects with generated names, so the grant covers every key under this log type\'s own prefix and nothing else in the bucket.' },
+      { finding: /^Resource::.*:log-stream:\*$/, actions: /^logs:(CreateLogStream|PutLogEvents|DescribeLogStreams)$/, reason: 'fluent-plugin-cloudwatch-logs creates one stream per tag at run time, inside this log type\'s own log group only.' },
+    ]);
+    return { logType, hostname, port: AGGREGATOR_PORT, service, taskDefinition, fluentdConfig };
+  }
+}

@@ -1,0 +1,206 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { FactName } from 'aws-cdk-lib/region-info';
+import { Construct } from 'constructs';
+import { AppServiceBase, AppServiceBaseProps } from './app-service-base';
+import { ForwarderLogging } from '../logging/log-driver';
+import { ignoreRedundantDependsOn } from '../private/nag';
+import { invalidProp, requireIntegerInRange } from '../../private/validation';
+
+export interface WebServiceProps extends AppServiceBaseProps {
+  /**
+   * Path the load balancer checks on each task, e.g. `/health`; a Rails app should answer it
+   * without touching slow dependencies.
+   */
+  readonly healthCheckPath: string;
+  /**
+   * Port the application (unicorn) listens on.
+   * @default 8080
+   */
+  readonly containerPort?: number;
+  /**
+   * Time ECS ignores failed load balancer health checks after a task starts (Rails boots slowly).
+   * @default Duration.seconds(60)
+   */
+  readonly healthCheckGracePeriod?: Duration;
+  /**
+   * Certificate of an HTTPS listener; plain HTTP then redirects to it.
+   * @default - an HTTP listener only
+   */
+  readonly certificate?: acm.ICertificate;
+  /**
+   * Whether the load balancer is internet-facing.
+   * @default true
+   */
+  readonly publicLoadBalancer?: boolean;
+  /**
+   * Bucket of the load balancer's access logs.
+   * @default - a new encrypted bucket
+   */
+  readonly accessLogBucket?: s3.IBucket;
+  /**
+   * Image of a reverse proxy (nginx) in front of the application, in the same task. The load
+   * balancer then targets the proxy, which reaches the application as `app:<containerPort>`.
+   * @default - no proxy: the load balancer targets the application
+   */
+  readonly proxyImage?: ecs.ContainerImage;
+  /**
+   * Port the proxy listens on.
+   * @default 80
+   */
+  readonly proxyPort?: number;
+  /**
+   * Fluentd tag of the proxy's output.
+   * @default 'nginx'
+   */
+  readonly proxyLogTag?: string;
+  /**
+   * Time the load balancer lets in-flight requests finish on a deregistering task.
+   * @default Duration.seconds(30)
+   */
+  readonly deregistrationDelay?: Duration;
+}
+
+/**
+ * A Rails/unicorn-style web service on EC2 behind an Application Load Balancer, with a required
+ * health check path, a deployment circuit breaker that rolls back, and CPU target tracking.
+ */
+export class WebService extends AppServiceBase {
+  /** The load balancer. */
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The listener that forwards to the service (HTTPS when a certificate is given). */
+  public readonly listener: elbv2.ApplicationListener;
+  /** The target group of the tasks. */
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The proxy container, when `proxyImage` is set. */
+  public readonly proxyContainer?: ecs.ContainerDefinition;
+
+  constructor(scope: Construct, id: string, props: WebServiceProps) {
+    super(scope, id, props, { stopTimeout: Duration.seconds(30) });
+
+    const appPort = props.containerPort ?? 8080;
+    this.container.addPortMappings({ containerPort: appPort, hostPort: props.proxyImage ? undefined : 0, protocol: ecs.Protocol.TCP });
+    let target = { containerName: this.container.containerName, containerPort: appPort };
+    if (props.proxyImage) {
+      const proxyPort = props.proxyPort ?? 80;
+      this.proxyContainer = this.taskDefinition.addContainer('Proxy', {
+        containerName: 'proxy',
+        image: props.proxyImage,
+        memoryLimitMiB: 128,
+        essential: true,
+        portMappings: [{ containerPort: proxyPort, hostPort: 0, protocol: ecs.Protocol.TCP }],
+        logging: ForwarderLogging.logDriver(this, props.proxyLogTag ?? 'nginx'),
+        stopTimeout: props.stopTimeout ?? Duration.seconds(30),
+      });
+      this.proxyContainer.addLink(this.container, 'app');
+      target = { containerName: 'proxy', containerPort: proxyPort };
+    }
+
+    const accessLogBucket = props.accessLogBucket ?? this.newAccessLogBucket();
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.cluster.vpc,
+      internetFacing: props.publicLoadBalancer ?? true,
+      dropInvalidHeaderFields: true,
+    });
+    this.logAccessLogs(accessLogBucket, 'alb');
+    if (props.publicLoadBalancer ?? true) {
+      for (const sg of this.loadBalancer.connections.securityGroups) {
+        Validations.of(sg).acknowledge({
+          id: 'AwsSolutions-EC23',
+          reason: 'An internet-facing web service must accept its listener ports from any address; the instances accept traffic only from this load balancer.',
+        });
+      }
+    }
+
+    if (props.certificate) {
+      this.listener = this.loadBalancer.addListener('HttpsListener', {
+        port: 443,
+        certificates: [props.certificate],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+      });
+      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+    } else {
+      this.listener = this.loadBalancer.addListener('HttpListener', { port: 80 });
+    }
+
+    const service = this._createService(props, {
+      healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.seconds(60),
+    });
+    this.targetGroup = this.listener.addTargets('Service', {
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targets: [service.loadBalancerTarget(target)],
+      deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(30),
+      healthCheck: {
+        path: props.healthCheckPath,
+        // Bridge mode with dynamic host ports: check the port each task was given.
+        port: 'traffic-port',
+        healthyHttpCodes: '200-299',
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+    });
+    // aws-cdk-lib makes the service depend on the target group it already references.
+    ignoreRedundantDependsOn(service.node.defaultChild);
+  }
+
+  /**
+   * `ApplicationLoadBalancer.logAccessLogs` needs a concrete region; this stays
+   * environment-agnostic: the regional ELB account comes from a CloudFormation mapping and newer
+   * regions deliver through the log delivery service principal.
+   */
+  private logAccessLogs(bucket: s3.IBucket, prefix: string): void {
+    const stack = Stack.of(this);
+    this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
+    this.loadBalancer.setAttribute('access_logs.s3.bucket', bucket.bucketName);
+    this.loadBalancer.setAttribute('access_logs.s3.prefix', prefix);
+    const objects = bucket.arnForObjects(`${prefix}/AWSLogs/${stack.account}/*`);
+    const added = bucket.addToResourcePolicy(new iam.PolicyStatement({
+      actions: ['s3:PutObject'],
+      principals: [
+        new iam.AccountPrincipal(stack.regionalFact(FactName.ELBV2_ACCOUNT)),
+        new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com'),
+      ],
+      resources: [objects],
+    }));
+    // The load balancer checks write access when the attribute is set.
+    if (added.policyDependable) this.loadBalancer.node.addDependency(added.policyDependable);
+  }
+
+  private newAccessLogBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogBucket', {
+      // Load balancer access logs support SSE-S3 only.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket only receives the load balancer access logs; logging access to the access-log bucket itself would recurse.',
+    });
+    return bucket;
+  }
+
+  /** @internal */
+  protected _validateVariant(baseProps: AppServiceBaseProps): void {
+    const props = baseProps as WebServiceProps;
+    const path = props.healthCheckPath as string | undefined;
+    if (path === undefined || (!Token.isUnresolved(path) && !/^\/[\x21-\x7e]*$/.test(path))) {
+      invalidProp(this, 'healthCheckPath', path, 'must be a path starting with "/" (e.g. "/health")',
+        'Give the web service a health check path that answers 200 once the application can serve requests.');
+    }
+    requireIntegerInRange(this, 'containerPort', props.containerPort, 1, 65535);
+    requireIntegerInRange(this, 'proxyPort', props.proxyPort, 1, 65535);
+    if (props.proxyImage === undefined && (props.proxyPort !== undefined || props.proxyLogTag !== undefined)) {
+      invalidProp(this, props.proxyPort !== undefined ? 'proxyPort' : 'proxyLogTag', props.proxyPort ?? props.proxyLogTag, 'is set but proxyImage is not', 'Set proxyImage to add the proxy, or remove the proxy options.');
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CapacityCluster, EcsPlatform } from '../../lib';
+import { nagFindings, testApp, testStack } from '../support/app';
+
+describe('EcsPlatform with defaults', () => {
+  let template: Template;
+  let stack: Stack;
+  beforeAll(() => {
+    // GIVEN an environment-agnostic stack (no account, no region)
+    stack = new Stack(testApp(), 'Platform');
+    // WHEN
+    new EcsPlatform(stack, 'Platform');
+    template = Template.fromStack(stack);
+  });
+
+  test('has no unacknowledged cdk-nag findings', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('creates an application and a utility cluster with enhanced Container Insights', () => {
+    template.resourceCountIs('AWS::ECS::Cluster', 2);
+    template.allResourcesProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }],
+    });
+  });
+
+  test('logs ECS Exec sessions to a KMS-encrypted log group', () => {
+    template.allResourcesProperties('AWS::ECS::Cluster', {
+      Configuration: {
+        ExecuteCommandConfiguration: {
+          KmsKeyId: Match.anyValue(),
+          Logging: 'OVERRIDE',
+          LogConfiguration: { CloudWatchEncryptionEnabled: true, CloudWatchLogGroupName: Match.anyValue() },
+        },
+      },
+    });
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    expect(Object.values(groups).every((g) => g.Properties.KmsKeyId !== undefined)).toBe(true);
+  });
+
+  test('launch templates require IMDSv2 and boot the ECS-optimized AL2023 AMI from its SSM parameter', () => {
+    template.allResourcesProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        ImageId: { Ref: Match.stringLikeRegexp('SsmParameterValueawsserviceecsoptimizedamiamazonlinux2023') },
+      }),
+    });
+    expect(JSON.stringify(template.toJSON().Parameters)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id');
+  });
+
+  test('capacity providers use managed scaling, termination protection and draining', () => {
+    template.resourceCountIs('AWS::ECS::CapacityProvider', 2);
+    template.allResourcesProperties('AWS::ECS::CapacityProvider', {
+      AutoScalingGroupProvider: {
+        AutoScalingGroupArn: Match.anyValue(),
+        ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100 }),
+        ManagedTerminationProtection: 'ENABLED',
+        ManagedDraining: 'ENABLED',
+      },
+    });
+    template.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', { NewInstancesProtectedFromScaleIn: true, MinSize: '2', MaxSize: '10' });
+  });
+
+  test('needs no lookups: AZs come from Fn::GetAZs', () => {
+    template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] } });
+  });
+
+  test('logs the VPC flows', () => {
+    template.resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+
+  test('reaches S3 through a gateway endpoint, not the NAT gateways', () => {
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
+    });
+  });
+});
+
+describe('EcsPlatform in an imported VPC', () => {
+  test('creates no VPC', () => {
+    // GIVEN
+    const stack = testStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0a1b2c3d4e5f67890', availabilityZones: ['us-east-1a', 'us-east-1b'],
+      privateSubnetIds: ['subnet-0a1b2c3d4e5f67890', 'subnet-0a1b2c3d4e5f67891'],
+      privateSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f67890', 'rtb-0a1b2c3d4e5f67891'],
+    });
+    // WHEN
+    new EcsPlatform(stack, 'Platform', { vpc });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::VPC', 0);
+    template.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', { VPCZoneIdentifier: ['subnet-0a1b2c3d4e5f67890', 'subnet-0a1b2c3d4e5f67891'] });
+  });
+});
+
+describe('CapacityCluster with Spot', () => {
+  let cluster: CapacityCluster;
+  let template: Template;
+  beforeAll(() => {
+    const stack = testStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    cluster = new CapacityCluster(stack, 'Cluster', {
+      vpc,
+      spotInstanceTypes: [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('m5.large')],
+      spotMaxCapacity: 4,
+      containerInsights: ecs.ContainerInsights.ENABLED,
+      execLogBucket: s3.Bucket.fromBucketName(stack, 'ExecLogs', 'exec-logs-bucket'),
+    });
+    template = Template.fromStack(stack);
+  });
+
+  test('also logs ECS Exec sessions to the given bucket, encrypted', () => {
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      Configuration: { ExecuteCommandConfiguration: Match.objectLike({
+        LogConfiguration: Match.objectLike({ S3BucketName: 'exec-logs-bucket', S3EncryptionEnabled: true, S3KeyPrefix: 'ecs-exec/' }),
+      }) },
+    });
+  });
+
+  test('adds an all-Spot group over several instance types with Spot draining', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MaxSize: '4',
+      MixedInstancesPolicy: {
+        InstancesDistribution: Match.objectLike({ OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' }),
+        LaunchTemplate: Match.objectLike({ Overrides: [{ InstanceType: 'm6i.large' }, { InstanceType: 'm5.large' }] }),
+      },
+    });
+    template.resourceCountIs('AWS::ECS::CapacityProvider', 2);
+    expect(JSON.stringify(template.toJSON())).toContain('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true');
+  });
+
+  test('a Spot strategy keeps a base on On-Demand', () => {
+    const strategy = Stack.of(cluster).resolve(cluster.spotStrategy(2));
+    expect(strategy).toEqual([
+      { capacityProvider: Stack.of(cluster).resolve(cluster.capacityProvider.capacityProviderName), base: 2, weight: 0 },
+      { capacityProvider: Stack.of(cluster).resolve(cluster.spotCapacityProvider!.capacityProviderName), weight: 1 },
+    ]);
+  });
+});
+
+describe('CapacityCluster validation', () => {
+  const vpcOf = (stack: Stack) => new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+
+  test('fails when minCapacity exceeds maxCapacity', () => {
+    const stack = testStack();
+    expect(() => new CapacityCluster(stack, 'Cluster', { vpc: vpcOf(stack), minCapacity: 5, maxCapacity: 2 }))
+      .toThrow('TestStack/Cluster: minCapacity (5) must not exceed maxCapacity (2)');
+  });
+
+  test('fails when spotMaxCapacity is set without spotInstanceTypes', () => {
+    const stack = testStack();
+    expect(() => new CapacityCluster(stack, 'Cluster', { vpc: vpcOf(stack), spotMaxCapacity: 3 }))
+      .toThrow('spotMaxCapacity (3) is set but spotInstanceTypes is not');
+  });
+
+  test('fails when spotInstanceTypes is empty', () => {
+    const stack = testStack();
+    expect(() => new CapacityCluster(stack, 'Cluster', { vpc: vpcOf(stack), spotInstanceTypes: [] }))
+      .toThrow('spotInstanceTypes ([]) is empty');
+  });
+
+  test('fails when containerStopTimeout is over a day', () => {
+    const stack = testStack();
+    expect(() => new CapacityCluster(stack, 'Cluster', { vpc: vpcOf(stack), containerStopTimeout: Duration.days(2) }))
+      .toThrow('containerStopTimeout ("172800 seconds") must be from 2 seconds to 1 day');
+  });
+
+  test('fails when targetCapacityPercent is over 100', () => {
+    const stack = testStack();
+    expect(() => new CapacityCluster(stack, 'Cluster', { vpc: vpcOf(stack), targetCapacityPercent: 120 }))
+      .toThrow('targetCapacityPercent (120) must be a whole number from 1 to 100');
+  });
+});
