@@ -13,6 +13,7 @@ import {
   WebService,
   WorkerService,
 } from '../../lib';
+import { addReleaseFlow } from './release';
 import { addScaling } from './scaling';
 
 /** Placeholder images by name: the example builds nothing. */
@@ -156,5 +157,6 @@ export class RailsOnEcsStack extends Stack {
     this.workerService = this.worker.service;
     this.workerTaskDefinition = this.worker.taskDefinition;
     addScaling(this);
+    addReleaseFlow(this);
   }
 }
