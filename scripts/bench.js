@@ -7,6 +7,8 @@ const os = require('os');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
+// The feature flags the CLI would pass from cdk.json.
+const { context } = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf-8'));
 const RUNS = 5;
 const RESOURCE_LIMIT = 500;
 const TEMPLATE_BYTES_LIMIT = 1024 * 1024; // templates uploaded through S3, as cdk deploy does
@@ -20,7 +22,7 @@ function synthOnce(outdir) {
     const t0 = process.hrtime.bigint();
     const { App } = require('aws-cdk-lib');
     const { buildApp } = require(${JSON.stringify(path.join(root, 'dist', 'bin', 'app.js'))});
-    buildApp(new App({ outdir: ${JSON.stringify(outdir)} })).synth();
+    buildApp(new App({ outdir: ${JSON.stringify(outdir)}, context: ${JSON.stringify(context)} })).synth();
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     console.log(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS }));`;
   const out = execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf-8' });

@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=$(mktemp -d) b=$(mktemp -d)
+# The feature flags the CLI would pass from cdk.json.
+CDK_CONTEXT_JSON=$(node -e "process.stdout.write(JSON.stringify(require('./cdk.json').context))")
+export CDK_CONTEXT_JSON
 trap 'rm -rf "$a" "$b"' EXIT
 CDK_OUTDIR="$a" node dist/bin/app.js >/dev/null
 CDK_OUTDIR="$b" node dist/bin/app.js >/dev/null

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global fetch, setTimeout, Buffer */
 // Panopticon figures: ECS calls and handler time (median of 3) at the talk's scale (35 services,
 // 54 tasks, 29 container instances) and at 10x, against a moto_server this script starts and stops;
 // and the size of the page (bundle.js + index.html). Runs the compiled handler logic from
