@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CapacityCluster } from './capacity-cluster';
 import { allowLogsToUseKey } from './private/keys';
-import { ignoreRedundantDependsOn } from './private/nag';
+import { ignoreRedundantDependsOn } from '../private/cfn-lint';
 import { requireIntegerInRange } from '../private/validation';
 
 /** Capacity of one of the platform's clusters. */

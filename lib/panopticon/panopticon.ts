@@ -1,4 +1,4 @@
-import { Aws, CfnResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -8,9 +8,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { PanopticonAuthorization } from './authorization';
 import { builtAssetPath } from '../private/assets';
+import { ignoreRedundantDependsOn } from '../private/cfn-lint';
 import { HandlerFunction } from '../private/handler-function';
 import { invalidProp, requireIntegerInRange } from '../private/validation';
 
@@ -281,7 +282,6 @@ export class Panopticon extends Construct {
       });
     }
     this.hierarchyUrl = this.api.urlForPath('/hierarchy');
-    ignoreRedundantDependsOn(handler.function.node.defaultChild);
 
     // --- page deployment: the built bundle plus this deployment's config.json
     const deployLogs = new logs.LogGroup(this, 'DeploymentLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
@@ -356,13 +356,4 @@ export class Panopticon extends Construct {
     }
     void deployment;
   }
-}
-
-/**
- * aws-cdk-lib's lambda.Function adds a DependsOn on its role (to order the role's policy) that the
- * role's GetAtt already implies for the role itself; cfn-lint reports that part as W3005. The
- * dependency is CDK's, harmless, and needed for the policy, so only that check is silenced here.
- */
-function ignoreRedundantDependsOn(resource: IConstruct | undefined): void {
-  if (resource instanceof CfnResource) resource.addMetadata('cfn-lint', { config: { ignore_checks: ['W3005'] } });
 }

@@ -1,4 +1,4 @@
-import { Aspects, CfnResource, IAspect, Stack, Validations } from 'aws-cdk-lib';
+import { Aspects, IAspect, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 
@@ -52,11 +52,6 @@ class WildcardAcknowledger implements IAspect {
       }
     }
   }
-}
-
-/** cfn-lint W3005: a DependsOn that aws-cdk-lib writes although a Ref already implies it. */
-export function ignoreRedundantDependsOn(resource: IConstruct | undefined): void {
-  if (resource instanceof CfnResource) resource.addMetadata('cfn-lint', { config: { ignore_checks: ['W3005'] } });
 }
 
 function asArray(value: unknown): unknown[] {

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { HandlerFunction } from '../../private/handler-function';
-import { acknowledgeWildcards, ignoreRedundantDependsOn } from '../private/nag';
+import { acknowledgeWildcards } from '../private/nag';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 import { adjustmentsFor, stepAlarm, validateSteps } from './private/step-policy';
 
@@ -144,7 +144,6 @@ export class InstanceDraining extends Construct {
       },
     });
     this.drainFunction = handler.function;
-    ignoreRedundantDependsOn(handler.function.node.defaultChild);
     this.grantDrainer(handler.role, props.cluster, asg);
 
     const target = new targets.LambdaFunction(handler.function, { retryAttempts: 2 });

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { HandlerFunction } from '../../private/handler-function';
-import { acknowledgeWildcards, ignoreRedundantDependsOn } from '../private/nag';
+import { acknowledgeWildcards } from '../private/nag';
 import { duplicatesOf, invalidProp, requireIntegerInRange } from '../../private/validation';
 import { NewRelicRegion } from './newrelic-region';
 
@@ -162,7 +162,6 @@ export class NewRelicMetricBridge extends Construct {
       finding: /^Resource::\*$/,
       reason: 'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the bridge namespace by the cloudwatch:namespace condition.',
     }]);
-    ignoreRedundantDependsOn(handler.function.node.defaultChild);
 
     new events.Rule(this, 'Schedule', {
       description: 'Polls New Relic once a minute',

@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { HandlerFunction } from '../../private/handler-function';
-import { acknowledgeWildcards, ignoreRedundantDependsOn } from '../private/nag';
+import { acknowledgeWildcards } from '../private/nag';
 import { duplicatesOf, invalidProp, requireIntegerInRange } from '../../private/validation';
 
 /** The signal that tells a job runner to stop taking new work and finish what it has. */
@@ -160,7 +160,6 @@ export class WorkerWatchdog extends Construct {
     });
     this.function = handler.function;
     this.role = handler.role;
-    ignoreRedundantDependsOn(handler.function.node.defaultChild);
     this.grant(handler.role, props, prefix);
 
     new events.Rule(this, 'Schedule', {

@@ -8,7 +8,7 @@ import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { AppServiceBase, AppServiceBaseProps } from './app-service-base';
 import { ForwarderLogging } from '../logging/log-driver';
-import { ignoreRedundantDependsOn } from '../private/nag';
+import { ignoreRedundantDependsOn } from '../../private/cfn-lint';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 
 export interface WebServiceProps extends AppServiceBaseProps {
