@@ -4,7 +4,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Template } from 'aws-cdk-lib/assertions';
-import { acknowledgeClusterInternals, ignoreRedundantDependsOn } from '../../../lib/eks/private/acknowledgements';
+import { acknowledgeClusterInternals } from '../../../lib/eks/private/acknowledgements';
+import { ignoreRedundantDependsOn } from '../../../lib/private/cfn-lint';
 import { testApp } from '../../support/app';
 
 /**

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import { ignoreRedundantDependsOn } from '../../private/acknowledgements';
+import { ignoreRedundantDependsOn } from '../../../private/cfn-lint';
 
 /**
  * The service account of an add-on, in kube-system. Charts are told `serviceAccount.create: false`

@@ -1,0 +1,5 @@
+export * from './versions';
+export * from './platform';
+export * from './access';
+export * from './vpc-cni';
+export * from './addons';

@@ -1,0 +1,1 @@
+export * from './eks-v2-checks';

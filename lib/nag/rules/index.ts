@@ -1,0 +1,3 @@
+export { default as ClusterControlPlaneLogging } from './ClusterControlPlaneLogging';
+export { default as ClusterPublicEndpointRestricted } from './ClusterPublicEndpointRestricted';
+export { default as ClusterSecretsEncrypted } from './ClusterSecretsEncrypted';

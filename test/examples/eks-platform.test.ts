@@ -1,0 +1,78 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EksPlatformStack } from '../../examples/eks-platform/eks-platform-stack';
+import { EksV2Checks } from '../../lib';
+import { nagFindings, testApp } from '../support/app';
+import { cfnLintFindings } from '../support/cfn-lint';
+
+/** Every Kubernetes object the template applies, parsed from the manifests; deploy-time values read "<token>". */
+function k8sObjects(template: Template): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const text = (m: unknown): string => (typeof m === 'string' ? m
+    : (m as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<token>')).join(''));
+  return Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).flatMap((r) => JSON.parse(text(r.Properties.Manifest)));
+}
+
+describe('EksPlatform example', () => {
+  let stack: EksPlatformStack;
+  let template: Template;
+  beforeAll(() => {
+    stack = new EksPlatformStack(testApp(), 'EksPlatform');
+    const started = Date.now();
+    template = Template.fromStack(stack);
+    const json = JSON.stringify(template.toJSON());
+    console.log(`EksPlatform example: synth ${Date.now() - started} ms, ${Object.keys(template.toJSON().Resources).length} resources, ${json.length} bytes`);
+  });
+
+  test('runs a private cluster with an on-demand and a Spot node group', () => {
+    template.hasResourceProperties('AWS::EKS::Cluster', { ResourcesVpcConfig: Match.objectLike({ EndpointPublicAccess: false }) });
+    template.hasResourceProperties('AWS::EKS::Nodegroup', { CapacityType: 'ON_DEMAND' });
+    template.hasResourceProperties('AWS::EKS::Nodegroup', { CapacityType: 'SPOT', Labels: { team: 'shop' } });
+  });
+
+  test('maps the team roles to RBAC groups', () => {
+    template.hasResourceProperties('AWS::EKS::AccessEntry', { KubernetesGroups: ['platform:developers:shop'] });
+    template.hasResourceProperties('AWS::EKS::AccessEntry', { KubernetesGroups: ['platform:read-only'] });
+  });
+
+  test('guards the shop namespace with default-deny and lets the ALB reach web and cart only', () => {
+    const policies = k8sObjects(template).filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'shop');
+    expect(policies.some((p) => p.spec.podSelector && Object.keys(p.spec.podSelector).length === 0 && p.spec.policyTypes.length === 2)).toBe(true);
+    const fromVpc = policies.filter((p) => JSON.stringify(p).includes('ipBlock')).map((p) => p.spec.podSelector.matchLabels['app.kubernetes.io/name']).sort();
+    expect(fromVpc).toEqual(['cart', 'web']);
+  });
+
+  test('routes one HTTPS Ingress by path to web and cart', () => {
+    const ingress = k8sObjects(template).find((o) => o.kind === 'Ingress')!;
+    expect(ingress.metadata.annotations).toMatchObject({
+      'alb.ingress.kubernetes.io/scheme': 'internet-facing',
+      'alb.ingress.kubernetes.io/target-type': 'ip',
+      'alb.ingress.kubernetes.io/ssl-redirect': '443',
+      'alb.ingress.kubernetes.io/certificate-arn': '<token>',
+    });
+    expect(ingress.spec.rules[0].http.paths.map((p: { path: string; backend: { service: { name: string } } }) => [p.path, p.backend.service.name]))
+      .toEqual([['/api', 'cart'], ['/', 'web']]);
+  });
+
+  test('publishes DNS to its hosted zone only and ships shop logs to their own group', () => {
+    const charts = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart')).map((c) => c.Properties.Chart).sort();
+    expect(charts).toEqual(['aws-for-fluent-bit', 'aws-load-balancer-controller', 'external-dns']);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/"Action":"route53:\*"/);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90, KmsKeyId: Match.anyValue() });
+  });
+
+  test('turns on prefix delegation in the VPC CNI', () => {
+    template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'vpc-cni', ConfigurationValues: Match.stringLikeRegexp('"ENABLE_PREFIX_DELEGATION":"true"') });
+  });
+
+  test('passes cdk-nag AwsSolutions and EksV2Checks', () => {
+    expect(nagFindings(stack)).toEqual([]);
+    expect(nagFindings(stack, new EksV2Checks())).toEqual([]);
+  });
+
+  test('passes cfn-lint', () => {
+    expect(cfnLintFindings(stack)).toEqual([]);
+  });
+
+  test('matches the snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
