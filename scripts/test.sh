@@ -13,7 +13,8 @@ npx tsc --noEmit -p tsconfig.json
 npx eslint .
 
 gate 2 "jest: unit, assertion and handler integration tests (moto_server)"
-npx jest --ci
+npx jest --ci --json --outputFile=test-artifacts/jest-results.json
+jest_summary=$(node -e "const r=require('./test-artifacts/jest-results.json');console.log(r.numPassedTests+' passed, '+r.numFailedTests+' failed')")
 
 gate 3 "synth of the example app"
 rm -rf cdk.out
@@ -34,4 +35,5 @@ gate 7 "determinism"
 bash scripts/check-determinism.sh
 
 echo
-echo "all gates passed"
+echo "all 7 gates passed"
+echo "tests: $jest_summary"
