@@ -1,17 +1,21 @@
 import { App } from 'aws-cdk-lib';
+import { EksMultiTeamStack } from './eks-multi-team/eks-multi-team-stack';
+import { EksPlatformStack } from './eks-platform/eks-platform-stack';
 import { addPanopticonExample } from './panopticon/panopticon-stack';
 import { RailsOnEcsStack } from './rails-on-ecs/rails-on-ecs-stack';
-import { EksPlatformStack } from './eks-platform/eks-platform-stack';
-import { EksMultiTeamStack } from './eks-multi-team/eks-multi-team-stack';
 
 /**
- * Adds every example stack to the app. Stacks are environment-agnostic: synth needs no account,
- * no credentials and no lookups.
+ * Each example folder and how it adds its stacks to an app. Stacks are environment-agnostic:
+ * synth needs no account, no credentials and no lookups.
  */
+export const EXAMPLES: { readonly [folder: string]: (app: App) => void } = {
+  'rails-on-ecs': (app) => { new RailsOnEcsStack(app, 'RailsOnEcs'); },
+  'panopticon': (app) => { addPanopticonExample(app); },
+  'eks-platform': (app) => { new EksPlatformStack(app, 'EksPlatform'); },
+  'eks-multi-team': (app) => { new EksMultiTeamStack(app, 'EksMultiTeam'); },
+};
+
+/** Adds every example stack to the app. */
 export function addExampleStacks(app: App): void {
-  void app;
-  new RailsOnEcsStack(app, 'RailsOnEcs');
-  addPanopticonExample(app);
-  new EksPlatformStack(app, 'EksPlatform');
-  new EksMultiTeamStack(app, 'EksMultiTeam');
+  for (const add of Object.values(EXAMPLES)) add(app);
 }

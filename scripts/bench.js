@@ -52,6 +52,38 @@ function synthFigures() {
   fs.rmSync(outdir, { recursive: true, force: true });
 }
 
+function exampleFigures() {
+  // Each example alone in a fresh process: construct + synth, the way a user's app would pay for it.
+  const { EXAMPLES } = require(path.join(root, 'dist', 'examples', 'index.js'));
+  console.log();
+  console.log('## Per example (synthesized alone, median of 3)');
+  console.log('| example | synth ms | templates | resources | largest template bytes |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const name of Object.keys(EXAMPLES)) {
+    const times = [];
+    let outdir;
+    for (let i = 0; i < 3; i++) {
+      if (outdir) fs.rmSync(outdir, { recursive: true, force: true });
+      outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-example-'));
+      const script = `
+        const t0 = process.hrtime.bigint();
+        const { App } = require('aws-cdk-lib');
+        const { EXAMPLES } = require(${JSON.stringify(path.join(root, 'dist', 'examples', 'index.js'))});
+        const app = new App({ outdir: ${JSON.stringify(outdir)}, context: ${JSON.stringify(context)} });
+        EXAMPLES[${JSON.stringify(name)}](app);
+        app.synth();
+        console.log(Number(process.hrtime.bigint() - t0) / 1e6);`;
+      times.push(Number(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf-8' }).trim().split('\n').pop()));
+    }
+    const templates = fs.readdirSync(outdir).filter((n) => n.endsWith('.template.json'));
+    const texts = templates.map((f) => fs.readFileSync(path.join(outdir, f), 'utf-8'));
+    const resources = texts.reduce((n, t) => n + Object.keys(JSON.parse(t).Resources ?? {}).length, 0);
+    const largest = Math.max(...texts.map((t) => Buffer.byteLength(t)));
+    console.log(`| ${name} | ${median(times).toFixed(0)} | ${templates.length} | ${resources} | ${largest} |`);
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 function bundleFigures() {
   const dir = path.join(root, 'assets', 'handlers');
   console.log();
@@ -65,6 +97,7 @@ function bundleFigures() {
 }
 
 synthFigures();
+exampleFigures();
 bundleFigures();
 const benchDir = path.join(__dirname, 'bench');
 for (const f of fs.existsSync(benchDir) ? fs.readdirSync(benchDir).filter((n) => n.endsWith('.js')).sort() : []) {

@@ -4,6 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { EksAccess, EksAccessLevel } from '../../lib';
 import { testApp } from '../support/app';
+import { manifestObjects } from '../support/k8s';
 
 /** An imported cluster with a kubectl provider: enough for access entries and manifests, and fast. */
 function importedCluster(): { stack: Stack; cluster: eks.ICluster } {
@@ -16,12 +17,6 @@ function importedCluster(): { stack: Stack; cluster: eks.ICluster } {
 }
 
 const role = (stack: Stack, id: string) => new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() });
-
-/** Every Kubernetes object the template applies, parsed from the manifests. */
-function k8sObjects(template: Template): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-  return Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
-    .flatMap((r) => JSON.parse(r.Properties.Manifest));
-}
 
 describe('EksAccess', () => {
   let stack: Stack;
@@ -55,7 +50,7 @@ describe('EksAccess', () => {
   });
 
   test('binds the cluster-admins group to the cluster-admin ClusterRole', () => {
-    expect(k8sObjects(template)).toContainEqual(expect.objectContaining({
+    expect(manifestObjects(template)).toContainEqual(expect.objectContaining({
       kind: 'ClusterRoleBinding',
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'platform:cluster-admins' }],
@@ -70,23 +65,23 @@ describe('EksAccess', () => {
   });
 
   test('binds each developer group to edit in its own namespace only, with one RoleBinding shared by every role', () => {
-    const bindings = k8sObjects(template).filter((o) => o.kind === 'RoleBinding');
+    const bindings = manifestObjects(template).filter((o) => o.kind === 'RoleBinding');
     expect(bindings).toHaveLength(2);
     expect(bindings).toContainEqual(expect.objectContaining({
       metadata: expect.objectContaining({ namespace: 'redash' }),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'platform:developers:redash' }],
     }));
-    expect(k8sObjects(template).filter((o) => o.kind === 'ClusterRoleBinding' && o.roleRef.name === 'edit')).toEqual([]);
+    expect(manifestObjects(template).filter((o) => o.kind === 'ClusterRoleBinding' && o.roleRef.name === 'edit')).toEqual([]);
   });
 
   test('creates each developer namespace once', () => {
-    const namespaces = k8sObjects(template).filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).sort();
+    const namespaces = manifestObjects(template).filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).sort();
     expect(namespaces).toEqual(['ml-recommender', 'redash']);
   });
 
   test('binds the read-only group to view plus a cluster reader role without Secrets', () => {
-    const objects = k8sObjects(template);
+    const objects = manifestObjects(template);
     const reader = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'platform:cluster-reader')!;
     expect(reader.rules.flatMap((r: { verbs: string[] }) => r.verbs).every((v: string) => ['get', 'list', 'watch'].includes(v))).toBe(true);
     expect(JSON.stringify(reader.rules)).not.toContain('secrets');

@@ -10,6 +10,7 @@ import {
 } from '../../lib';
 import { nagFindings, testApp } from '../support/app';
 import { cfnLintFindings } from '../support/cfn-lint';
+import { manifestObjects } from '../support/k8s';
 
 function platformStack(props?: EksPlatformProps): { stack: Stack; platform: EksPlatform } {
   const stack = new Stack(testApp(), 'PlatformStack');
@@ -220,13 +221,6 @@ describe('EksPlatform with options', () => {
   });
 });
 
-/** Every Kubernetes object the template applies, parsed from the manifests; deploy-time values read "<token>". */
-function k8sObjects(template: Template): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const text = (m: unknown): string => (typeof m === 'string' ? m
-    : (m as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<token>')).join(''));
-  return Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).flatMap((r) => JSON.parse(text(r.Properties.Manifest)));
-}
-
 describe('EksPlatform with add-ons', () => {
   let stack: Stack;
   let template: Template;
@@ -247,7 +241,7 @@ describe('EksPlatform with add-ons', () => {
   });
 
   test('creates each application namespace once, with a default-deny policy', () => {
-    const objects = k8sObjects(template);
+    const objects = manifestObjects(template);
     expect(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).sort()).toEqual(['payments', 'shop']);
     for (const ns of ['shop', 'payments']) {
       expect(objects).toContainEqual(expect.objectContaining({
@@ -266,10 +260,10 @@ describe('EksPlatform with add-ons', () => {
   });
 
   test('turns allowTraffic and allowFromVpc into NetworkPolicies', () => {
-    const policies = k8sObjects(template).filter((o) => o.kind === 'NetworkPolicy');
+    const policies = manifestObjects(template).filter((o) => o.kind === 'NetworkPolicy');
     expect(policies).toContainEqual(expect.objectContaining({ metadata: expect.objectContaining({ namespace: 'payments' }), spec: expect.objectContaining({ policyTypes: ['Ingress'] }) }));
     const fromVpc = policies.find((p) => JSON.stringify(p).includes('ipBlock'))!;
-    expect(fromVpc.spec.ingress[0].from[0].ipBlock.cidr).toBe('<token>');
+    expect(fromVpc.spec.ingress[0].from[0].ipBlock.cidr).toBe('{TOKEN}');
     expect(fromVpc.metadata.namespace).toBe('shop');
   });
 
@@ -278,7 +272,7 @@ describe('EksPlatform with add-ons', () => {
     const charts = template.findResources('Custom::AWSCDK-EKS-HelmChart');
     const byChart = (name: string) => Object.values(charts).find((c) => c.Properties.Chart === name)!;
     for (const name of ['aws-load-balancer-controller', 'external-dns', 'aws-for-fluent-bit']) expect(byChart(name).DependsOn).toContain(nodegroup);
-    expect(k8sObjects(template)).toContainEqual(expect.objectContaining({ kind: 'Ingress', metadata: expect.objectContaining({ name: 'shop', namespace: 'shop' }) }));
+    expect(manifestObjects(template)).toContainEqual(expect.objectContaining({ kind: 'Ingress', metadata: expect.objectContaining({ name: 'shop', namespace: 'shop' }) }));
     expect(platform.loadBalancerController).toBeDefined();
   });
 

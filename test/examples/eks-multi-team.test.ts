@@ -3,42 +3,33 @@ import { EksMultiTeamStack, TEAMS } from '../../examples/eks-multi-team/eks-mult
 import { EksV2Checks } from '../../lib';
 import { nagFindings, testApp } from '../support/app';
 import { cfnLintFindings } from '../support/cfn-lint';
-
-/** Every Kubernetes object the template applies, parsed from the manifests; deploy-time values read "<token>". */
-function k8sObjects(template: Template): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const text = (m: unknown): string => (typeof m === 'string' ? m
-    : (m as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<token>')).join(''));
-  return Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).flatMap((r) => JSON.parse(text(r.Properties.Manifest)));
-}
+import { manifestObjects } from '../support/k8s';
 
 describe('EksMultiTeam example', () => {
   let stack: EksMultiTeamStack;
   let template: Template;
   beforeAll(() => {
     stack = new EksMultiTeamStack(testApp(), 'EksMultiTeam');
-    const started = Date.now();
     template = Template.fromStack(stack);
-    const json = JSON.stringify(template.toJSON());
-    console.log(`EksMultiTeam example: synth ${Date.now() - started} ms, ${Object.keys(template.toJSON().Resources).length} resources, ${json.length} bytes`);
   });
 
   test('gives each of the five workloads its namespace and developer access entry', () => {
     for (const team of TEAMS) {
       template.hasResourceProperties('AWS::EKS::AccessEntry', { KubernetesGroups: [`platform:developers:${team.name}`] });
     }
-    const namespaces = k8sObjects(template).filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).sort();
+    const namespaces = manifestObjects(template).filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name).sort();
     expect(namespaces).toEqual(TEAMS.map((t) => t.name).sort());
   });
 
   test('puts every workload namespace behind default-deny, enforced by Calico', () => {
-    const denies = k8sObjects(template).filter((o) => o.kind === 'NetworkPolicy' && Object.keys(o.spec.podSelector).length === 0 && o.spec.policyTypes.length === 2);
+    const denies = manifestObjects(template).filter((o) => o.kind === 'NetworkPolicy' && Object.keys(o.spec.podSelector).length === 0 && o.spec.policyTypes.length === 2);
     expect(denies.map((o) => o.metadata.namespace).sort()).toEqual(TEAMS.map((t) => t.name).sort());
     template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Chart: 'tigera-operator' });
     template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'vpc-cni', ConfigurationValues: '{"enableNetworkPolicy":"false"}' });
   });
 
   test('lets the Slack bot call the recommender and moderation, and nothing else reach moderation', () => {
-    const ingressTo = (ns: string) => k8sObjects(template)
+    const ingressTo = (ns: string) => manifestObjects(template)
       .filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === ns && o.spec.policyTypes.join() === 'Ingress' && !JSON.stringify(o).includes('ipBlock'))
       .flatMap((o) => o.spec.ingress.flatMap((r: { from: { namespaceSelector: { matchLabels: Record<string, string> } }[] }) => r.from.map((f) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name'])))
       .sort();
@@ -47,7 +38,7 @@ describe('EksMultiTeam example', () => {
   });
 
   test('routes the Slack bot publicly over HTTPS and Redash and Spinnaker through one internal ALB', () => {
-    const ingresses = k8sObjects(template).filter((o) => o.kind === 'Ingress');
+    const ingresses = manifestObjects(template).filter((o) => o.kind === 'Ingress');
     const byNs = Object.fromEntries(ingresses.map((i) => [i.metadata.namespace, i.metadata.annotations]));
     expect(byNs['slack-bot']).toMatchObject({ 'alb.ingress.kubernetes.io/scheme': 'internet-facing', 'alb.ingress.kubernetes.io/ssl-redirect': '443' });
     expect(byNs.redash).toMatchObject({ 'alb.ingress.kubernetes.io/scheme': 'internal', 'alb.ingress.kubernetes.io/group.name': 'internal-tools' });

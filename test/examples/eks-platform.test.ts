@@ -3,23 +3,14 @@ import { EksPlatformStack } from '../../examples/eks-platform/eks-platform-stack
 import { EksV2Checks } from '../../lib';
 import { nagFindings, testApp } from '../support/app';
 import { cfnLintFindings } from '../support/cfn-lint';
-
-/** Every Kubernetes object the template applies, parsed from the manifests; deploy-time values read "<token>". */
-function k8sObjects(template: Template): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const text = (m: unknown): string => (typeof m === 'string' ? m
-    : (m as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<token>')).join(''));
-  return Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).flatMap((r) => JSON.parse(text(r.Properties.Manifest)));
-}
+import { manifestObjects } from '../support/k8s';
 
 describe('EksPlatform example', () => {
   let stack: EksPlatformStack;
   let template: Template;
   beforeAll(() => {
     stack = new EksPlatformStack(testApp(), 'EksPlatform');
-    const started = Date.now();
     template = Template.fromStack(stack);
-    const json = JSON.stringify(template.toJSON());
-    console.log(`EksPlatform example: synth ${Date.now() - started} ms, ${Object.keys(template.toJSON().Resources).length} resources, ${json.length} bytes`);
   });
 
   test('runs a private cluster with an on-demand and a Spot node group', () => {
@@ -34,19 +25,19 @@ describe('EksPlatform example', () => {
   });
 
   test('guards the shop namespace with default-deny and lets the ALB reach web and cart only', () => {
-    const policies = k8sObjects(template).filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'shop');
+    const policies = manifestObjects(template).filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'shop');
     expect(policies.some((p) => p.spec.podSelector && Object.keys(p.spec.podSelector).length === 0 && p.spec.policyTypes.length === 2)).toBe(true);
     const fromVpc = policies.filter((p) => JSON.stringify(p).includes('ipBlock')).map((p) => p.spec.podSelector.matchLabels['app.kubernetes.io/name']).sort();
     expect(fromVpc).toEqual(['cart', 'web']);
   });
 
   test('routes one HTTPS Ingress by path to web and cart', () => {
-    const ingress = k8sObjects(template).find((o) => o.kind === 'Ingress')!;
+    const ingress = manifestObjects(template).find((o) => o.kind === 'Ingress')!;
     expect(ingress.metadata.annotations).toMatchObject({
       'alb.ingress.kubernetes.io/scheme': 'internet-facing',
       'alb.ingress.kubernetes.io/target-type': 'ip',
       'alb.ingress.kubernetes.io/ssl-redirect': '443',
-      'alb.ingress.kubernetes.io/certificate-arn': '<token>',
+      'alb.ingress.kubernetes.io/certificate-arn': '{TOKEN}',
     });
     expect(ingress.spec.rules[0].http.paths.map((p: { path: string; backend: { service: { name: string } } }) => [p.path, p.backend.service.name]))
       .toEqual([['/api', 'cart'], ['/', 'web']]);
