@@ -16,4 +16,12 @@ if ! diff -r -q --exclude='manifest.json' --exclude='tree.json' --exclude='*.met
   for f in $(cd "$a" && find . -name '*.template.json'); do cmp -s "$a/$f" "$b/$f" || diff <(python3 -m json.tool "$a/$f") <(python3 -m json.tool "$b/$f") | head -20; done
   exit 1
 fi
-echo "determinism gate: $count templates byte-identical across two synths"
+# The esbuild bundles too: rebuilding them gives the same bytes.
+digest() { (cd assets && find . -type f | sort | xargs sha256sum) | sha256sum; }
+before=$(digest)
+node scripts/build-assets.js --quiet
+if [ "$(digest)" != "$before" ]; then
+  echo "determinism gate: rebuilding the handler and web bundles changed their bytes" >&2
+  exit 1
+fi
+echo "determinism gate: $count templates byte-identical across two synths; $(find assets -type f | wc -l) bundled files identical across two builds"
