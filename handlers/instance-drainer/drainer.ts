@@ -70,6 +70,10 @@ async function containerInstancesFor(config: DrainerConfig, deps: DrainerDeps, e
   const byEc2Id = new Map<string, ContainerInstance>();
   for (const batch of chunk(arns, DESCRIBE_BATCH)) {
     const out = await deps.ecs.send(new DescribeContainerInstancesCommand({ cluster: config.cluster, containerInstances: batch }));
+    // A listed instance ECS could not describe is unknown, not absent: never release its hook on that.
+    if ((out.failures ?? []).length > 0) {
+      throw new Error(`DescribeContainerInstances failed for ${out.failures!.map((f) => `${f.arn} (${f.reason})`).join(', ')}`);
+    }
     // The filter is applied again here: the ec2InstanceId is what ties an ECS instance to the hook.
     for (const ci of out.containerInstances ?? []) {
       if (ci.ec2InstanceId && wanted.has(ci.ec2InstanceId)) byEc2Id.set(ci.ec2InstanceId, ci);

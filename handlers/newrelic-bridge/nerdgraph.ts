@@ -75,11 +75,14 @@ export async function runQuery(config: BridgeConfig, apiKey: string, window: Que
   const nrql = buildNrql(config, window);
   const body = JSON.stringify({ query: NRQL_DOCUMENT, variables: { accountId: config.accountId, nrql } });
   let lastReason = 'no attempt made';
+  /** True when the previous attempt already waited for the server's Retry-After. */
+  let waited = false;
   for (let attempt = 0; attempt < config.maxAttempts; attempt++) {
-    if (attempt > 0) {
+    if (attempt > 0 && !waited) {
       const wait = backoffMs(attempt - 1, null, random);
       await deps.sleep(wait);
     }
+    waited = false;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), config.attemptTimeoutMs);
     try {
@@ -94,7 +97,8 @@ export async function runQuery(config: BridgeConfig, apiKey: string, window: Que
         lastReason = `NerdGraph answered HTTP ${res.status}`;
         deps.log.warn('NerdGraph request failed; retrying if attempts remain', { attempt: attempt + 1, status: res.status, maxAttempts: config.maxAttempts });
         const retryAfter = res.headers.get('retry-after');
-        if (retryAfter !== null && attempt + 1 < config.maxAttempts) await deps.sleep(backoffMs(attempt, retryAfter, random));
+        waited = retryAfter !== null && attempt + 1 < config.maxAttempts;
+        if (waited) await deps.sleep(backoffMs(attempt, retryAfter, random));
         continue;
       }
       if (!res.ok) return { ok: false, reason: `NerdGraph answered HTTP ${res.status} (not retried)` };

@@ -67,6 +67,10 @@ async function runningTasks(svc: WatchedService, deps: WatchdogDeps): Promise<Ta
   const tasks: Task[] = [];
   for (const batch of chunk(arns, DESCRIBE_TASKS_BATCH)) {
     const out = await deps.ecs.send(new DescribeTasksCommand({ cluster: svc.cluster, tasks: batch }));
+    // A listed task ECS could not describe would look gone: its signalled state would be forgotten.
+    if ((out.failures ?? []).length > 0) {
+      throw new Error(`DescribeTasks failed for ${out.failures!.map((f) => `${f.arn} (${f.reason})`).join(', ')}`);
+    }
     tasks.push(...(out.tasks ?? []));
   }
   // The service group is checked again: only this service's running tasks may be touched.
@@ -78,6 +82,9 @@ async function readState(svc: WatchedService, deps: WatchdogDeps): Promise<Signa
     const out = await deps.ssm.send(new GetParameterCommand({ Name: parameterNames(svc.parameterPrefix).signalled }));
     const parsed = JSON.parse(out.Parameter?.Value ?? '{}') as unknown;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('signalled state is not a JSON object');
+    // A time that is not a number would make every grace period look over (NaN comparisons): refuse it.
+    const bad = Object.entries(parsed).filter(([, at]) => typeof at !== 'number' || !Number.isFinite(at)).map(([arn]) => arn);
+    if (bad.length > 0) throw new Error(`signalled state has no valid signal time for ${bad.join(', ')}`);
     return parsed as SignalledState;
   } catch (err) {
     if (err instanceof Error && err.name === 'ParameterNotFound') return {};

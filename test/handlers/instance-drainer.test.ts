@@ -123,3 +123,26 @@ test('an Auto Scaling failure completes nothing and logs why', async () => {
   expect(outcome.completed).toEqual([]);
   expect(log.problems()).toMatch(/Completed nothing: Auto Scaling throttled DescribeAutoScalingGroups/);
 });
+
+test('an instance ECS lists but fails to describe is not released', async () => {
+  // GIVEN an instance waiting in the hook, running a task, and an ECS whose re-read reports it under failures
+  const fleet = await clusterWithInstances(moto, ecs, CONFIG.cluster, 1);
+  const [id] = fleet.containerInstances.keys();
+  await runServiceTasks(ecs, CONFIG.cluster, await registerWorkerTaskDefinition(ecs), 'worker', 1);
+  const autoScaling = new FakeAutoScaling([id]);
+  let describes = 0;
+  const flaky = {
+    send: async (command: unknown): Promise<unknown> => {
+      if (command instanceof DescribeContainerInstancesCommand && ++describes > 1) {
+        return { containerInstances: [], failures: command.input.containerInstances!.map((arn) => ({ arn, reason: 'MISSING' })) };
+      }
+      return ecs.send(command as DescribeContainerInstancesCommand);
+    },
+  };
+  // WHEN
+  const outcome = await sweep(CONFIG, { ecs: flaky, autoScaling, log: log.logger });
+  // THEN the lifecycle action is not completed on missing data
+  expect(outcome.completed).toEqual([]);
+  expect(autoScaling.completed).toEqual([]);
+  expect(outcome.skippedBecause).toBe('an ECS call failed');
+});

@@ -147,6 +147,16 @@ describe('a healthy poll', () => {
     expect(sleeps).toContain(1000);
     expect(outcome.published).toBe(1);
   });
+
+  test('waits only the Retry-After time before the next attempt, not a backoff on top of it', async () => {
+    // GIVEN a 429 with Retry-After, then an answer
+    nerdgraph.respondWith({ status: 429, body: 'slow down', headers: { 'retry-after': '1' } }, { body: nrqlResults([{ facet: 'rails-web', value: 70 }]) });
+    // WHEN
+    const outcome = await poll(config(), { ...deps(), random: () => 0.99 });
+    // THEN the one wait between the two attempts is the server's
+    expect(sleeps).toEqual([1000]);
+    expect(outcome.published).toBe(1);
+  });
 });
 
 describe('faults publish nothing and log why', () => {

@@ -193,3 +193,46 @@ describe('nothing is signalled, and the log says why', () => {
 test('fails to build a command from a container name that could inject shell', () => {
   expect(() => signalCommand('arn:aws:ecs:us-east-1:123456789012:task/apps/abc', 'x; rm -rf /', 'TSTP')).toThrow(/refusing to build a command .*"x; rm -rf \/"/);
 });
+
+test('a task ECS fails to describe keeps its signalled state and is not signalled again', async () => {
+  // GIVEN a task that was signalled in an earlier run
+  await setLimits('1024', '4');
+  await reportMemory([600, 1500, 700, 800]);
+  await watch(config(), deps());
+  // WHEN the next run gets a DescribeTasks failure for that task
+  const flaky = {
+    send: async (command: unknown): Promise<unknown> => {
+      if (command instanceof DescribeTasksCommand) {
+        const out = await ecs.send(command);
+        return {
+          tasks: (out.tasks ?? []).filter((t) => t.taskArn !== tasks[1].taskArn),
+          failures: (out.tasks ?? []).filter((t) => t.taskArn === tasks[1].taskArn).map((t) => ({ arn: t.taskArn, reason: 'MISSING' })),
+        };
+      }
+      return ecs.send(command as DescribeTasksCommand);
+    },
+  };
+  const [flakyRun] = await watch(config(), { ...deps(NOW + 30_000), ecs: flaky });
+  // AND a normal run follows, still within the grace period
+  const [again] = await watch(config(), deps(NOW + 60_000));
+  // THEN the task is neither forgotten nor signalled a second time
+  expect(flakyRun.signalled).toEqual([]);
+  expect(again.signalled).toEqual([]);
+  expect(await sentCommands()).toHaveLength(1);
+  const state = await ssm.send(new GetParameterCommand({ Name: `${PREFIX}/signalled` }));
+  expect(Object.keys(JSON.parse(state.Parameter!.Value!))).toEqual([tasks[1].taskArn]);
+});
+
+test('a signalled state without a valid signal time stops nothing', async () => {
+  // GIVEN a task recorded as signalled, with a signal time that is not a number
+  await setLimits('1024', '4');
+  await reportMemory([600, 700, 800, 900]);
+  await ssm.send(new PutParameterCommand({ Name: `${PREFIX}/signalled`, Value: JSON.stringify({ [tasks[1].taskArn!]: 'soon' }), Type: 'String', Overwrite: true }));
+  // WHEN
+  const [outcome] = await watch(config(), deps());
+  // THEN the task is not stopped, and the log says why
+  expect(outcome.stopped).toEqual([]);
+  const described = await ecs.send(new DescribeTasksCommand({ cluster: 'apps', tasks: [tasks[1].taskArn!] }));
+  expect(described.tasks?.[0].desiredStatus).toBe('RUNNING');
+  expect(log.problems()).toMatch(/Signalled nothing: listing tasks or reading the signalled state failed/);
+});
