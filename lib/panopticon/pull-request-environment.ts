@@ -252,7 +252,7 @@ export class PullRequestEnvironment extends Construct {
         `has unusable endpoints: ${badEndpoints.map((x) => `${x.n} ${x.problem}`).join('; ')}`,
         'Give each shared module an http(s) URL or host[:port] that the environment can reach, such as staging\'s.');
     }
-    const missing = names.filter((n) => !props.deploy.includes(n) && !(n in shared)).sort();
+    const missing = names.filter((n) => !props.deploy.includes(n) && !Object.prototype.hasOwnProperty.call(shared, n)).sort();
     if (missing.length) {
       invalidProp(this, 'catalog', missing, `has ${missing.length} module(s) that are neither deployed nor pointed at a shared endpoint`,
         'Add each to deploy, or to sharedEndpoints with the URL of a shared instance (e.g. staging).');

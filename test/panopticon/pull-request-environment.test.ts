@@ -94,6 +94,11 @@ describe('PullRequestEnvironment validation', () => {
       /catalog \(\["api", "auth", "search"\]\) has 3 module\(s\) that are neither deployed nor pointed at a shared endpoint/);
   });
 
+  test('fails when a module named like an object property is neither deployed nor shared', () => {
+    expect(() => build({ catalog: [...catalog, { name: 'constructor', image }] })).toThrow(
+      /catalog \(\["constructor"\]\) has 1 module\(s\) that are neither deployed nor pointed at a shared endpoint/);
+  });
+
   test('fails when the catalog is empty', () => {
     expect(() => build({ catalog: [], deploy: [], sharedEndpoints: {} })).toThrow(/catalog \(\[\]\) is empty/);
   });

@@ -221,7 +221,7 @@ export class WorkerWatchdog extends Construct {
 
   private validate(props: WorkerWatchdogProps, signal: WorkerSignal, grace: Duration, share: number, prefix: string): void {
     if (props.services.length === 0) invalidProp(this, 'services', [], 'must not be empty', 'Watch at least one worker service.');
-    if (!/^[A-Z][A-Z0-9]{1,9}$/.test(signal.name) || ['KILL', 'STOP'].includes(signal.name)) {
+    if (!/^[A-Z][A-Z0-9]{1,9}$/.test(signal.name) || ['KILL', 'STOP'].includes(signal.name.replace(/^SIG/, ''))) {
       invalidProp(this, 'signal', signal.name, 'is not a signal a job runner can handle gracefully', 'Use WorkerSignal.TSTP or WorkerSignal.USR1.');
     }
     if (Token.isUnresolved(share) || !Number.isFinite(share) || share <= 0 || share > 100) {

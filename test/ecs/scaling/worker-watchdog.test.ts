@@ -96,5 +96,7 @@ describe('validation', () => {
 
   test('fails when the signal would kill instead of quiet the worker', () => {
     expect(() => watchdog({ signal: WorkerSignal.of('KILL') })).toThrow(/signal \("KILL"\) is not a signal a job runner can handle gracefully/);
+    expect(() => watchdog({ signal: WorkerSignal.of('SIGKILL') })).toThrow(/signal \("SIGKILL"\) is not a signal a job runner can handle gracefully/);
+    expect(() => watchdog({ signal: WorkerSignal.of('SIGSTOP') })).toThrow(/signal \("SIGSTOP"\) is not a signal a job runner can handle gracefully/);
   });
 });
