@@ -5,7 +5,7 @@ import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { invalidProp, requireIntegerInRange, requireOrdered } from '../../private/validation';
-import { adjustmentsFor, requireCooldown, requireDeadBand, stepAlarm, validateSteps } from './private/step-policy';
+import { adjustmentsFor, Direction, requireCooldown, requireDeadBand, stepAlarm, validateSteps } from './private/step-policy';
 import { ScalingStep } from './scaling-step';
 
 /** Props of {@link ServiceStepScaling}. */
@@ -106,33 +106,30 @@ export class ServiceStepScaling extends Construct {
     requireDeadBand(this, inSteps, outSteps, 'scaleInSteps', 'scaleOutSteps');
     const scalableTarget = ServiceStepScaling.scalableTargetOf(this, props);
 
-    const out = adjustmentsFor(outSteps, 'out');
-    this.scaleOutAction = new appscaling.StepScalingAction(this, 'ScaleOut', {
-      scalingTarget: scalableTarget,
-      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-      cooldown: props.scaleOutCooldown ?? Duration.minutes(1),
-      metricAggregationType: appscaling.MetricAggregationType.AVERAGE,
-    });
-    out.adjustments.forEach((a) => this.scaleOutAction.addAdjustment(a));
-    this.scaleOutAlarm = stepAlarm(this, 'ScaleOutAlarm', {
-      metric: props.metric, threshold: out.threshold, direction: 'out', evaluationPeriods: props.scaleOutEvaluationPeriods ?? 2,
-      description: `Scale out ${props.service.node.path} at or above ${out.threshold}`,
-    });
-    this.scaleOutAlarm.addAlarmAction(new cwactions.ApplicationScalingAction(this.scaleOutAction));
+    const path = props.service.node.path;
+    [this.scaleOutAction, this.scaleOutAlarm] = this.addStepPolicy('ScaleOut', outSteps, 'out', scalableTarget, props.metric,
+      props.scaleOutCooldown ?? Duration.minutes(1), props.scaleOutEvaluationPeriods ?? 2,
+      (threshold) => `Scale out ${path} at or above ${threshold}`);
+    [this.scaleInAction, this.scaleInAlarm] = this.addStepPolicy('ScaleIn', inSteps, 'in', scalableTarget, props.metric,
+      props.scaleInCooldown ?? Duration.minutes(5), props.scaleInEvaluationPeriods ?? 5,
+      (threshold) => `Scale in ${path} at or below ${threshold}; missing data never scales in`);
+  }
 
-    const inn = adjustmentsFor(inSteps, 'in');
-    this.scaleInAction = new appscaling.StepScalingAction(this, 'ScaleIn', {
-      scalingTarget: scalableTarget,
+  /** One direction: the step policy (`<id>`) and the alarm that triggers it (`<id>Alarm`). */
+  private addStepPolicy(id: string, steps: readonly ScalingStep[], direction: Direction, scalingTarget: appscaling.ScalableTarget,
+    metric: cloudwatch.IMetric, cooldown: Duration, evaluationPeriods: number, describe: (threshold: number) => string,
+  ): [appscaling.StepScalingAction, cloudwatch.Alarm] {
+    const { threshold, adjustments } = adjustmentsFor(steps, direction);
+    const action = new appscaling.StepScalingAction(this, id, {
+      scalingTarget,
       adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-      cooldown: props.scaleInCooldown ?? Duration.minutes(5),
+      cooldown,
       metricAggregationType: appscaling.MetricAggregationType.AVERAGE,
     });
-    inn.adjustments.forEach((a) => this.scaleInAction.addAdjustment(a));
-    this.scaleInAlarm = stepAlarm(this, 'ScaleInAlarm', {
-      metric: props.metric, threshold: inn.threshold, direction: 'in', evaluationPeriods: props.scaleInEvaluationPeriods ?? 5,
-      description: `Scale in ${props.service.node.path} at or below ${inn.threshold}; missing data never scales in`,
-    });
-    this.scaleInAlarm.addAlarmAction(new cwactions.ApplicationScalingAction(this.scaleInAction));
+    adjustments.forEach((a) => action.addAdjustment(a));
+    const alarm = stepAlarm(this, `${id}Alarm`, { metric, threshold, direction, evaluationPeriods, description: describe(threshold) });
+    alarm.addAlarmAction(new cwactions.ApplicationScalingAction(action));
+    return [action, alarm];
   }
 
   private static scalableTargetOf(scope: Construct, props: ServiceStepScalingProps): appscaling.ScalableTarget {
