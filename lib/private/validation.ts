@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -19,6 +19,13 @@ export function invalidProp(scope: IConstruct, prop: string, value: unknown, pro
   throw new PropValidationError(scope, prop, value, problem, fix);
 }
 
+/** True when a value is only known at deploy time: literal checks must skip it. */
+export function isUnresolved(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (value instanceof Duration) return Token.isUnresolved(value.toSeconds({ integral: false }));
+  return Token.isUnresolved(value);
+}
+
 /** Checks an integer range, skipping unresolved tokens (they are only known at deploy time). */
 export function requireIntegerInRange(scope: IConstruct, prop: string, value: number | undefined, min: number, max: number): void {
   if (value === undefined || Token.isUnresolved(value)) return;
@@ -27,11 +34,76 @@ export function requireIntegerInRange(scope: IConstruct, prop: string, value: nu
   }
 }
 
+/** Checks a number range (fractions allowed), skipping unresolved tokens. */
+export function requireNumberInRange(scope: IConstruct, prop: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    invalidProp(scope, prop, value, `must be a number from ${min} to ${max}`, `Set ${prop} within that range.`);
+  }
+}
+
+/** Options of {@link requireDurationInRange}. */
+export interface DurationRangeOptions {
+  /** Why the upper limit exists (e.g. "the ECS limit for a container"), added to the message. */
+  readonly maxReason?: string;
+  /** Refuse fractions of a second. Default true. */
+  readonly wholeSeconds?: boolean;
+}
+
+/**
+ * Checks `min <= value <= max` for an optional Duration, skipping unresolved tokens; the message
+ * shows durations the way users wrote them ("5 minutes"), not raw seconds.
+ */
+export function requireDurationInRange(scope: IConstruct, prop: string, value: Duration | undefined, min: Duration, max: Duration, options: DurationRangeOptions = {}): void {
+  if (value === undefined || isUnresolved(value)) return;
+  const seconds = value.toSeconds({ integral: false });
+  if (seconds > max.toSeconds({ integral: false })) {
+    const why = options.maxReason ? ` (${options.maxReason})` : '';
+    invalidProp(scope, prop, value.toHumanString(), `exceeds ${max.toHumanString()}${why}`, `Set ${prop} to at most ${max.toHumanString()}.`);
+  }
+  if (seconds < min.toSeconds({ integral: false })) {
+    invalidProp(scope, prop, value.toHumanString(), `is shorter than ${min.toHumanString()}`, `Set ${prop} to at least ${min.toHumanString()}.`);
+  }
+  if ((options.wholeSeconds ?? true) && !Number.isInteger(seconds)) {
+    invalidProp(scope, prop, value.toHumanString(), 'is not a whole number of seconds', `Set ${prop} in whole seconds.`);
+  }
+}
+
 /** Checks `lower <= upper` for two optional numbers, skipping unresolved tokens. */
 export function requireOrdered(scope: IConstruct, lowerProp: string, lower: number | undefined, upperProp: string, upper: number | undefined): void {
   if (lower === undefined || upper === undefined || Token.isUnresolved(lower) || Token.isUnresolved(upper)) return;
   if (lower > upper) {
-    throw new Error(`${scope.node.path}: ${lowerProp} (${lower}) must not exceed ${upperProp} (${upper}). Raise ${upperProp} or lower ${lowerProp}.`);
+    invalidProp(scope, lowerProp, lower, `must not exceed ${upperProp} (${upper})`, `Raise ${upperProp} or lower ${lowerProp}.`);
+  }
+}
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Checks an RFC 1123 label (Kubernetes namespaces and Service names, Cloud Map service names), skipping tokens. */
+export function requireDnsLabel(scope: IConstruct, prop: string, value: string | undefined, example = suggestLabel(value ?? '')): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (value.length > 63 || !DNS_1123_LABEL.test(value)) {
+    invalidProp(scope, prop, value, 'is not a valid DNS-1123 label (lowercase letters, digits and \'-\', starting and ending with a letter or digit, at most 63 characters)',
+      `Rename it, e.g. "${example}".`);
+  }
+}
+
+/** Checks an RFC 1123 subdomain, optionally with a leading `*.` wildcard, skipping tokens. */
+export function requireHostName(scope: IConstruct, prop: string, value: string | undefined): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  const bare = value.startsWith('*.') ? value.slice(2) : value;
+  if (value.length > 253 || !DNS_1123_SUBDOMAIN.test(bare) || bare.split('.').some((l) => l.length > 63)) {
+    invalidProp(scope, prop, value, 'is not a valid host name (lowercase DNS-1123 subdomain, optionally starting with "*.")',
+      'Use a fully qualified lowercase host such as "api.example.com".');
+  }
+}
+
+/** Checks a port number is a whole number from 1 to 65535, skipping tokens. */
+export function requirePort(scope: IConstruct, prop: string, value: number | undefined): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    invalidProp(scope, prop, value, 'is not a valid port: it must be a whole number from 1 to 65535', `Set ${prop} to the port the container listens on.`);
   }
 }
 
@@ -41,6 +113,11 @@ export function duplicatesOf(values: readonly string[]): string[] {
   const dup = new Set<string>();
   for (const v of values) (seen.has(v) ? dup : seen).add(v);
   return [...dup];
+}
+
+function suggestLabel(value: string): string {
+  const s = value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return s.length > 0 ? s : 'my-name';
 }
 
 function describe(value: unknown): string {

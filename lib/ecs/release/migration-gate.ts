@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -11,7 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { duplicatesOf, invalidProp, requireIntegerInRange } from '../../private/validation';
+import { duplicatesOf, invalidProp, requireDurationInRange, requireIntegerInRange } from '../../private/validation';
 import { encryptedLogGroup, intrinsicLiteral, logLocationExpression } from './private/logs';
 import { dependOnPolicyOnly } from './private/state-machine';
 
@@ -501,9 +501,9 @@ function validate(scope: Construct, props: MigrationGateProps): ecs.ContainerDef
   if (props.command !== undefined && (props.command.length === 0 || props.command.some((c) => c === ''))) {
     invalidProp(scope, 'command', props.command, 'must be a non-empty list of non-empty arguments', "Pass e.g. ['bin/rails', 'db:migrate'].");
   }
-  checkDuration(scope, 'migrationTimeout', props.migrationTimeout, Duration.minutes(1), MAX_EXECUTION, 'the longest Step Functions Standard execution');
-  checkDuration(scope, 'stabilityCheckInterval', props.stabilityCheckInterval, Duration.seconds(5), Duration.hours(1), 'an hour between checks');
-  checkDuration(scope, 'capacityRetryInterval', props.capacityRetryInterval, Duration.seconds(1), Duration.minutes(5), 'the 5-minute retry delay cap');
+  requireDurationInRange(scope, 'migrationTimeout', props.migrationTimeout, Duration.minutes(1), MAX_EXECUTION, { maxReason: 'the longest Step Functions Standard execution' });
+  requireDurationInRange(scope, 'stabilityCheckInterval', props.stabilityCheckInterval, Duration.seconds(5), Duration.hours(1), { maxReason: 'an hour between checks' });
+  requireDurationInRange(scope, 'capacityRetryInterval', props.capacityRetryInterval, Duration.seconds(1), Duration.minutes(5), { maxReason: 'the 5-minute retry delay cap' });
   requireIntegerInRange(scope, 'capacityRetryAttempts', props.capacityRetryAttempts, 0, 20);
   requireIntegerInRange(scope, 'maxStabilityChecks', props.maxStabilityChecks, 1, 1000);
   if (props.imageTagPattern !== undefined) {
@@ -518,19 +518,6 @@ function validate(scope: Construct, props: MigrationGateProps): ecs.ContainerDef
   return container;
 }
 
-function checkDuration(scope: Construct, prop: string, value: Duration | undefined, min: Duration, max: Duration, limit: string): void {
-  if (value === undefined || Token.isUnresolved(value.toSeconds({ integral: false }))) return;
-  const s = value.toSeconds({ integral: false });
-  if (s > max.toSeconds()) {
-    invalidProp(scope, prop, value.toHumanString(), `exceeds ${max.toHumanString()} (${limit})`, `Set ${prop} to at most ${max.toHumanString()}.`);
-  }
-  if (s < min.toSeconds()) {
-    invalidProp(scope, prop, value.toHumanString(), `is shorter than ${min.toHumanString()}`, `Set ${prop} to at least ${min.toHumanString()}.`);
-  }
-  if (!Number.isInteger(s)) {
-    invalidProp(scope, prop, value.toHumanString(), 'is not a whole number of seconds', `Set ${prop} in whole seconds.`);
-  }
-}
 
 /**
  * Acknowledges the wildcards the state machine role cannot avoid. They are inherent to the

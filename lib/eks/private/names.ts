@@ -13,7 +13,4 @@ export function requireNamespaceName(scope: IConstruct, prop: string, name: stri
   }
 }
 
-/** `ml-recommender` -> `MlRecommender`: construct ids stay PascalCase. */
-export function pascalCase(name: string): string {
-  return name.split(/[^A-Za-z0-9]+/).filter((p) => p.length > 0).map((p) => p[0].toUpperCase() + p.slice(1)).join('');
-}
+export { pascalCase } from '../../private/naming';
