@@ -80,6 +80,11 @@ const exported = new Set(exportedNames);
 const runtimeTypes = Object.values(assembly.types).filter((t) => t.kind !== 'interface');
 for (const t of runtimeTypes) if (!exported.has(t.name)) problems.push(`require('cdk-container-patterns') lacks ${t.name}, which the jsii assembly declares`);
 
+// The CLI the package installs answers as documented.
+const cliVersion = run(path.join(app, 'node_modules', '.bin', 'config-check'), ['--version'], app).trim();
+if (cliVersion !== packageJson().version) problems.push(`npx config-check --version printed ${JSON.stringify(cliVersion)}, expected ${packageJson().version}`);
+if (!run(path.join(app, 'node_modules', '.bin', 'config-check'), ['--help'], app).includes('usage: config-check')) problems.push('npx config-check --help printed no usage');
+
 // 4. README blocks, exactly as written, beside the app's own programs.
 const cdkJson = { app: 'node build/ecs-only.js', context: JSON.parse(fs.readFileSync(path.join(app, 'node_modules', 'aws-cdk-lib', 'recommended-feature-flags.json'), 'utf-8')) };
 fs.writeFileSync(path.join(app, 'cdk.json'), `${JSON.stringify(cdkJson, null, 2)}\n`);
