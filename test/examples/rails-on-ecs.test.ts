@@ -111,6 +111,8 @@ describe('RailsOnEcs example', () => {
     expect(fluentdAlarms).toHaveLength(2 * 2 * (LOG_TYPES.length + 1) + 2 * LOG_TYPES.length);
     expect([stack.applicationForwarder.alarms.length, stack.utilityForwarder.alarms.length, stack.aggregators.alarms.length]).toEqual([8, 8, 6]);
     expect(new Set([stack.applicationForwarder.telemetryFleet, stack.utilityForwarder.telemetryFleet, stack.aggregators.telemetryFleet]).size).toBe(3);
+    // Every one of them notifies the logging alarms topic.
+    for (const alarm of fluentdAlarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: idOf(stack.loggingAlarms) }]);
   });
 
   test('every forward output starts without DNS answers, asks for acknowledgements and never drops the oldest chunks', () => {

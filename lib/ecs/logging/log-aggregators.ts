@@ -172,9 +172,11 @@ export interface LogAggregatorsAttributes {
 /**
  * One fluentd aggregator service per log type, so that no aggregator is a single point of
  * failure for every log: at least two tasks each, spread across AZs and instances, found by the
- * forwarders through Cloud Map DNS, buffering on disk and keeping undeliverable chunks in a
- * `secondary_file` output; each delivers to S3 (write access to its own prefix only) or to
- * CloudWatch Logs.
+ * forwarders through Cloud Map DNS, buffering on disk; each delivers to S3 (write access to its
+ * own prefix only) or to CloudWatch Logs, retrying forever. A full buffer (4 GiB) stops reading
+ * (`overflow_action block`), so the forwarders keep the unacknowledged chunks; chunks that fail
+ * with an unrecoverable error go to a `secondary_file` output. Telemetry, metrics and default
+ * alarms as for {@link LogForwarder}.
  */
 export class LogAggregators extends Construct implements ILogAggregators {
   /** Port the aggregators listen on. */

@@ -64,15 +64,23 @@ export interface LogForwarderProps {
  * on the host's disk and sends each log type to that type's aggregators; tags of no known log
  * type go to the default log type's aggregators.
  *
- * Failure behaviour:
+ * Failure behaviour (fluentd 1.17):
  * - Forwarder down on a host: application containers keep starting and running (their driver is
- *   asynchronous, see {@link ForwarderLogging}); each container's driver holds up to its buffer
- *   limit in memory and drops beyond it; ECS restarts the daemon task, which resumes the chunks
- *   left in its host-disk buffer.
- * - All aggregators of one log type down: only that type's output on every forwarder retries
- *   (exponential backoff, at most 30 s apart) and grows its own file buffer (2 GiB per type per
- *   host, then the oldest chunks are dropped); after an hour of failures the chunks go to the
- *   host's `secondary_file` folder for manual replay. Other log types flow as before.
+ *   asynchronous, see {@link ForwarderLogging}); Docker queues each container's lines in memory up
+ *   to the driver's buffer limit and drops beyond it; ECS restarts the daemon task, which resumes
+ *   the chunks left in its host-disk buffer.
+ * - An aggregator name without DNS answer (first deploy, every task of a type down): fluentd still
+ *   starts (`ignore_network_errors_at_startup`) and the other types flow; names are re-resolved
+ *   every 10 s and one A record is picked at random per connection.
+ * - All aggregators of one log type down: only that type's output retries (forever, at most 30 s
+ *   apart) and grows its own file buffer (2 GiB per type per host); when full, that type's new
+ *   records are refused with a warning (`throw_exception`), counted as `BufferOverflows`. The
+ *   *BufferFilling* alarm fires at a quarter of the buffer. Other log types flow as before.
+ * - Delivery to the aggregators is at least once (`require_ack_response`): a chunk is sent again
+ *   when its acknowledgement does not come within 60 s, so duplicates are possible.
+ * - Only chunks that fail with an unrecoverable error go to the host's `secondary_file` folder,
+ *   counted as `SecondaryFileWrites` and alarmed at once.
+ * - fluentd's own `fluent.*` events go to the diagnostics log group only (`<label @FLUENT_LOG>`).
  */
 export class LogForwarder extends Construct implements ec2.IConnectable {
   /** Port the forwarder listens on, on the loopback address of every host. */
