@@ -12,6 +12,7 @@ import { FluentdImage } from './fluentd-image';
 import { LogOutput, LogOutputKind } from './log-output';
 import { FLUENTD_BUFFER_PATH, FLUENTD_FAILED_PATH, fluentdContainerParts } from './private/fluentd-container';
 import { AGGREGATOR_PORT, MONITOR_PORT, TELEMETRY_INTERVAL_SECONDS } from './private/constants';
+import { allowForwarders } from './private/network';
 import { AggregatorConfig, aggregatorPluginId, BufferConfig, OverflowAction, renderAggregatorConfig } from './private/fluentd-config';
 import { addRouteAlarms, addTelemetryFilters, FluentdMetricName, fluentdMetric } from './private/telemetry';
 import { dnsLabelOf, idOf, validateLogType } from './private/tags';
@@ -22,13 +23,6 @@ import { duplicatesOf, invalidProp, requireIntegerInRange, requirePort } from '.
 const MIN_AGGREGATOR_MEMORY_MIB = 256;
 /** Disk budget of an aggregator's file buffer. */
 const AGGREGATOR_BUFFER_LIMIT_MIB = 4096;
-/** Description of the rules that let forwarders reach aggregators (part of their logical ids' inputs: keep it). */
-const FORWARDER_RULE_DESCRIPTION = 'fluentd forward from the per-host forwarders';
-
-/** Lets forwarders on the given hosts reach the aggregators behind `connections` on their default port. */
-export function allowForwarders(connections: ec2.Connections, hosts: ec2.IConnectable): void {
-  connections.allowDefaultPortFrom(hosts, FORWARDER_RULE_DESCRIPTION);
-}
 
 /** One log type and where its aggregators deliver it. */
 export interface LogTypeOptions {
