@@ -263,7 +263,10 @@ export class LogAggregators extends Construct implements ILogAggregators {
     return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.RETRY_COUNT, props);
   }
 
-  /** Chunks of one log type written to secondary_file instead of the destination, summed. */
+  /**
+   * Chunks of one log type written to secondary_file instead of the destination, summed over tasks
+   * (counted from fluentd's warnings: identical warnings within a minute count once).
+   */
   public metricSecondaryFileWrites(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.SECONDARY_FILE_WRITES, props);
   }

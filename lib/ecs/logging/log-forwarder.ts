@@ -209,7 +209,8 @@ export class LogForwarder extends Construct implements ec2.IConnectable {
   }
 
   /**
-   * Chunks of one log type written to a host's secondary_file instead of the aggregators, summed over hosts.
+   * Chunks of one log type written to a host's secondary_file instead of the aggregators, summed over hosts
+   * (counted from fluentd's warnings: identical warnings within a minute count once).
    * @param logType a log type, or `LogForwarder.UNMATCHED_ROUTE`
    */
   public metricSecondaryFileWrites(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
