@@ -206,11 +206,7 @@ export class LogAggregators extends Construct implements ILogAggregators {
     this.defaultLogType = props.defaultLogType ?? props.logTypes[0].name;
 
     const vpc = props.cluster.vpc;
-    this.dnsNamespace = props.dnsNamespace ?? new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
-      vpc,
-      name: props.namespaceName ?? 'logging.internal',
-      description: 'fluentd aggregators, one service per log type',
-    });
+    this.dnsNamespace = props.dnsNamespace ?? this.newNamespace(vpc, props.namespaceName ?? 'logging.internal');
     const needsBucket = props.logTypes.some((t) => t.output.kind === LogOutputKind.S3 && !t.output.bucket);
     if (needsBucket) this.logBucket = props.logBucket ?? this.newLogBucket();
 
@@ -339,6 +335,13 @@ export class LogAggregators extends Construct implements ILogAggregators {
         invalidProp(this, 'logTypes[].output.prefix', [a, overlapping], 'overlap in the same bucket, so one log type\'s aggregators could overwrite the other\'s objects', 'Give each log type a prefix that is not inside another.');
       }
     }
+  }
+
+  /** Retained on delete: forwarders of other stacks resolve the aggregators in it (docs/design.md). */
+  private newNamespace(vpc: ec2.IVpc, name: string): servicediscovery.PrivateDnsNamespace {
+    const namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', { vpc, name, description: 'fluentd aggregators, one service per log type' });
+    namespace.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    return namespace;
   }
 
   private newLogBucket(): s3.Bucket {
