@@ -607,6 +607,11 @@ describe('MigrationGate props', () => {
     expect(() => gate(f, { maxStabilityChecks: 0 })).toThrow(/maxStabilityChecks \(0\) must be a whole number from 1 to 1000/);
   });
 
+  test('fails when the queue check interval is shorter than 5 seconds', () => {
+    const f = releaseFixture();
+    expect(() => gate(f, { queueCheckInterval: Duration.seconds(1) })).toThrow(/queueCheckInterval \("1 second"\) is shorter than 5 seconds/);
+  });
+
   test('fails when the capacity retry attempts exceed 20', () => {
     const f = releaseFixture();
     expect(() => gate(f, { capacityRetryAttempts: 50 })).toThrow(/capacityRetryAttempts \(50\) must be a whole number from 0 to 20/);

@@ -30,6 +30,7 @@ export function validateGateProps(scope: Construct, props: MigrationGateProps, g
   requireDurationInRange(scope, 'migrationTimeout', props.migrationTimeout, Duration.minutes(1), MAX_EXECUTION, { maxReason: 'the longest Step Functions Standard execution' });
   requireDurationInRange(scope, 'stabilityCheckInterval', props.stabilityCheckInterval, Duration.seconds(5), Duration.hours(1), { maxReason: 'an hour between checks' });
   requireDurationInRange(scope, 'capacityRetryInterval', props.capacityRetryInterval, Duration.seconds(1), Duration.minutes(5), { maxReason: 'the 5-minute retry delay cap' });
+  requireDurationInRange(scope, 'queueCheckInterval', props.queueCheckInterval, Duration.seconds(5), Duration.minutes(10), { maxReason: 'ten minutes between looks at the queue' });
   requireIntegerInRange(scope, 'capacityRetryAttempts', props.capacityRetryAttempts, 0, 20);
   requireIntegerInRange(scope, 'maxStabilityChecks', props.maxStabilityChecks, 1, 1000);
   if (!props.repository) {

@@ -1,6 +1,5 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -56,7 +55,7 @@ export function waitForTurn(scope: Construct, interval: Duration, next: sfn.ICha
   const list = new sfn.CustomState(scope, 'ListRunningReleases', {
     stateJson: {
       Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:sfn:listExecutions',
+      Resource: `arn:${Aws.PARTITION}:states:::aws-sdk:sfn:listExecutions`,
       Parameters: { 'StateMachineArn.$': '$$.StateMachine.Id', StatusFilter: 'RUNNING', MaxResults: 1000 },
       ResultSelector: { 'count.$': 'States.ArrayLength($.Executions)', 'executions.$': '$.Executions' },
       ResultPath: '$.queue',
@@ -207,10 +206,4 @@ export function restoreLiveTag(scope: Construct, repository: ecr.IRepository, li
   return new sfn.Choice(scope, 'PreviousReleaseKnown', { stateName: 'Previous release known?' })
     .when(sfn.Condition.stringMatches('$.previous.digest', 'sha256:*'), restore)
     .otherwise(failureTail);
-}
-
-/** True when an image name is exactly `<repository URI>:<tag>` (compared after resolving tokens). */
-export function isRepositoryImage(scope: Construct, container: ecs.ContainerDefinition, repository: ecr.IRepository, tag: string): boolean {
-  const resolve = (v: unknown) => JSON.stringify(Stack.of(scope).resolve(v));
-  return resolve(container.imageName) === resolve(repository.repositoryUriForTag(tag));
 }
