@@ -248,7 +248,7 @@ export class MigrationGate extends Construct {
       failureTail,
     });
 
-    const rollback = restoreLiveTag(this, props.repository, MigrationGate.LIVE_TAG, failureTail);
+    const rollback = restoreLiveTag(this, props.repository, MigrationGate.LIVE_TAG, props.services, failureTail);
     const deploy = deployStates(this, { services: props.services, checkInterval, maxChecks, failureTail: rollback });
     const succeed = new sfn.Succeed(this, 'Released', { stateName: 'Released' });
     deploy.next(recordLiveDigest(this, this.liveDigestParameter))

@@ -103,6 +103,11 @@ class ReleaseWorld {
           }],
         };
       },
+      'Roll back service': (input) => {
+        this.services[input.Service] = this.tags.live;
+        this.log.push(`${execution} roll back ${input.Service} to ${this.tags.live}`);
+        return {};
+      },
       'Record live digest': (input) => { this.liveParameter = input.Value; this.log.push(`${execution} record ${input.Value}`); return {}; },
       'Notify success': (input) => { this.notifications.push(input); return {}; },
       'Notify failure': (input) => { this.notifications.push(input); return {}; },
@@ -336,9 +341,14 @@ describe('MigrationGate state machine, executed locally', () => {
     expect(world.checks).toEqual({ web: 5, worker: 5 });
     expect(run.error?.name).toBe('DeploymentNotStable');
     expect(run.error?.cause).toMatch(/did not reach a steady state after 5 checks 30 seconds apart \(1 of 2 tasks running, 2 deployments\)/);
-    expect(run.error?.cause).toContain(`The live tag is back on the previous release ${D1}; the database schema stays migrated.`);
+    expect(run.error?.cause).toContain(`The live tag is back on the previous release ${D1} and every service got a new deployment of it; the database schema stays migrated.`);
     expect(world.tags.live).toBe(D1);
     expect(world.liveParameter).toBe(D1);
+    expect(world.log.slice(-3)).toEqual([
+      `${EXECUTION('one')} tag live=${D1}`,
+      expect.stringMatching(new RegExp(`roll back (web|worker) to ${D1}$`)),
+      expect.stringMatching(new RegExp(`roll back (web|worker) to ${D1}$`)),
+    ]);
     expect(world.services).toEqual({ web: D1, worker: D1 });
   });
 
@@ -352,6 +362,7 @@ describe('MigrationGate state machine, executed locally', () => {
     // THEN
     expect(run.error?.name).toBe('DeploymentRolledBack');
     expect(run.error?.cause).toContain('no longer the primary one');
+    expect(world.services).toEqual({ web: D1, worker: D1 });
     expect(world.tags.live).toBe(D1);
     expect(world.liveParameter).toBe(D1);
     expect(world.notifications).toEqual([expect.objectContaining({ Message: expect.objectContaining({ result: 'FAILED', imageDigest: D2 }) })]);
@@ -368,6 +379,7 @@ describe('MigrationGate state machine, executed locally', () => {
     // THEN
     expect(run.error?.name).toBe('DeploymentRolledBack');
     expect(run.entered).not.toContain('Tag previous image');
+    expect(run.entered).not.toContain('Roll back service');
     expect(world.liveParameter).toBe('none');
   });
 

@@ -1,5 +1,6 @@
 import { Aws, Duration } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -175,20 +176,38 @@ export function tagImage(scope: Construct, options: TagImageOptions, next: sfn.I
  * scale-out or a later `cdk deploy` never starts the failed image. The schema is never rolled back
  * (expand/contract: every migration must work with the previous release).
  */
-export function restoreLiveTag(scope: Construct, repository: ecr.IRepository, liveTag: string, failureTail: sfn.IChainable): sfn.IChainable {
-  const restored = new sfn.Pass(scope, 'DescribeRestoredLiveTag', {
+export function restoreLiveTag(scope: Construct, repository: ecr.IRepository, liveTag: string, services: ecs.IBaseService[], failureTail: sfn.IChainable): sfn.IChainable {
+  const described = new sfn.Pass(scope, 'DescribeRestoredLiveTag', {
     stateName: 'Describe restored live tag',
     parameters: {
       'error.$': '$.failure.error',
-      'message.$': `States.Format('{} The ${liveTag} tag is back on the previous release {}; the database schema stays migrated.', $.failure.message, $.previous.digest)`,
+      'message.$': `States.Format('{} The ${liveTag} tag is back on the previous release {} and every service got a new deployment of it; the database schema stays migrated.', $.failure.message, $.previous.digest)`,
     },
     resultPath: '$.failure',
   }).next(failureTail);
+  // A deployment that is merely slow could still finish on the failed digest; a new deployment
+  // (which resolves the restored live tag) replaces it, whatever the circuit breaker does.
+  const rollBackMap = new sfn.Map(scope, 'RollBackServices', {
+    stateName: 'Roll back services',
+    itemsPath: '$.services',
+    itemSelector: { 'cluster.$': '$$.Map.Item.Value.cluster', 'service.$': '$$.Map.Item.Value.service' },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  rollBackMap.itemProcessor(new tasks.CallAwsService(scope, 'RollBackService', {
+    stateName: 'Roll back service',
+    service: 'ecs',
+    action: 'updateService',
+    iamAction: 'ecs:UpdateService',
+    iamResources: services.map((s) => s.serviceArn),
+    parameters: { 'Cluster.$': '$.cluster', 'Service.$': '$.service', ForceNewDeployment: true },
+    resultPath: sfn.JsonPath.DISCARD,
+  }));
+  const restored = rollBackMap.next(described);
   const restoreFailed = new sfn.Pass(scope, 'DescribeRestoreFailure', {
     stateName: 'Describe restore failure',
     parameters: {
       'error.$': '$.failure.error',
-      'message.$': `States.Format('{} Putting the ${liveTag} tag back on {} failed as well: set it by hand.', $.failure.message, $.previous.digest)`,
+      'message.$': `States.Format('{} Putting the ${liveTag} tag back on {} or redeploying it failed as well: set the tag by hand and force a new deployment of each service.', $.failure.message, $.previous.digest)`,
     },
     resultPath: '$.failure',
   }).next(failureTail);
@@ -200,6 +219,7 @@ export function restoreLiveTag(scope: Construct, repository: ecr.IRepository, li
     stateName: 'previous image',
     missing: restoreFailed,
   }, restored);
+  rollBackMap.addCatch(restoreFailed, { errors: [sfn.Errors.ALL], resultPath: '$.restoreError' });
   for (const child of ['GetPreviousImage', 'PutPreviousImage']) {
     (scope.node.findChild(child) as tasks.CallAwsService).addCatch(restoreFailed, { errors: [sfn.Errors.ALL], resultPath: '$.restoreError' });
   }
