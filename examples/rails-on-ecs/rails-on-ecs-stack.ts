@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,14 +15,14 @@ import {
   LogAggregators,
   LogForwarder,
   LogOutput,
+  MigrationGate,
   WebService,
   WorkerService,
 } from '../../lib';
 import { addReleaseFlow } from './release';
 import { addScaling } from './scaling';
 
-/** Placeholder images by name: the example builds nothing. */
-const RAILS_IMAGE = 'public.ecr.aws/docker/library/ruby:3.3-slim';
+/** The proxy image by name; the application image comes from the release repository (the example builds nothing). */
 const NGINX_IMAGE = 'public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine';
 
 /**
@@ -63,6 +64,12 @@ export class RailsOnEcsStack extends Stack {
   public readonly workerTaskDefinition: ecs.TaskDefinition;
   /** The per-log-type aggregators. */
   public readonly aggregators: LogAggregators;
+  /** Where CI pushes the application image; the release flow moves its `migrating` and `live` tags. */
+  public readonly appRepository: ecr.IRepository;
+  /** Environment of every application container (services, migration, batch jobs). */
+  public readonly appEnvironment: { [key: string]: string };
+  /** Secrets of every application container. */
+  public readonly appSecrets: { [key: string]: ecs.Secret };
   /** The forwarder daemons of each cluster. */
   public readonly applicationForwarder: LogForwarder;
   public readonly utilityForwarder: LogForwarder;
@@ -139,8 +146,13 @@ export class RailsOnEcsStack extends Stack {
       })),
       RAILS_MASTER_KEY: ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretNameV2(this, 'RailsMasterKey', 'rails-on-ecs/rails-master-key')),
     };
-    const image = ecs.ContainerImage.fromRegistry(RAILS_IMAGE);
+    this.appSecrets = secrets;
+    // The services run the digest the release flow (release.ts) last migrated: only a push, through
+    // the migration, changes it; a cdk deploy keeps it.
+    this.appRepository = ecr.Repository.fromRepositoryName(this, 'AppRepository', 'rails-on-ecs/app');
+    const image = MigrationGate.liveImage(this.appRepository);
     const environment = { RAILS_ENV: 'production', RAILS_LOG_TO_STDOUT: '1' };
+    this.appEnvironment = environment;
 
     this.web = new WebService(this, 'Web', {
       cluster: this.applicationCluster,

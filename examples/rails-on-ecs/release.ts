@@ -1,16 +1,18 @@
-import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { Duration, RemovalPolicy, TimeZone, Validations } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { MigrationGate, ScheduledBatchJob } from '../../lib';
+import { ForwarderLogging, MigrationGate, ScheduledBatchJob } from '../../lib';
 import type { RailsOnEcsStack } from './rails-on-ecs-stack';
 
 /** What {@link addReleaseFlow} adds to the Rails stack. */
 export interface ReleaseFlow {
   /** Migration on the utility cluster, then web and worker deployments. */
   readonly gate: MigrationGate;
+  /** The migration task: the application image under the `migrating` tag, logs as `job`. */
+  readonly migrationTaskDefinition: ecs.Ec2TaskDefinition;
   /** Topic that hears about every release, successful or not. */
   readonly notifications: sns.Topic;
   /** Nightly report at 03:00 Tokyo time; a run is skipped while the previous one still runs. */
@@ -21,13 +23,37 @@ export interface ReleaseFlow {
 
 /**
  * The FiNC deploy flow on the Rails platform: pushing an image tagged `release-*` to the
- * `rails-on-ecs/app` repository runs `assets:precompile` (asset upload) and `db:migrate` as a
- * one-off task on the utility cluster; only if it exits 0 are the web and worker services
- * redeployed. Batch jobs reuse the worker's task definition with another command.
+ * `rails-on-ecs/app` repository releases its digest: `assets:precompile` (asset upload) and
+ * `db:migrate` run as a one-off task on the utility cluster with that digest; only if it exits 0
+ * does the digest become `live` and are the web and worker services (running `:live`) redeployed.
+ * Batch jobs reuse the worker's task definition (the live image) with another command.
  */
 export function addReleaseFlow(stack: RailsOnEcsStack): ReleaseFlow {
   // The worker's task definition has no port mappings, so it can run anywhere on the utility cluster.
   const taskDefinition = stack.workerTaskDefinition;
+  const migrationTaskDefinition = new ecs.Ec2TaskDefinition(stack, 'MigrationTask', { networkMode: ecs.NetworkMode.BRIDGE });
+  migrationTaskDefinition.addContainer('App', {
+    containerName: 'app',
+    image: MigrationGate.migrationImage(stack.appRepository),
+    environment: stack.appEnvironment,
+    secrets: stack.appSecrets,
+    memoryLimitMiB: 1024,
+    cpu: 512,
+    user: '1000:1000',
+    logging: ForwarderLogging.logDriver(stack, 'job'),
+    essential: true,
+  });
+  Validations.of(migrationTaskDefinition).acknowledge({
+    id: 'AwsSolutions-ECS2',
+    reason: 'The environment holds RAILS_ENV and RAILS_LOG_TO_STDOUT only; credentials come through ecs.Secret.',
+  });
+  // Every task definition pulling the release image from ECR gets ecr:GetAuthorizationToken, which accepts only "*".
+  for (const td of [migrationTaskDefinition, stack.webTaskDefinition, stack.workerTaskDefinition]) {
+    Validations.of(td.obtainExecutionRole()).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken (pulling the release image from ECR) has no resource-level permissions; the pull itself is limited to the repository.',
+    });
+  }
   const utilityStrategy = [{ capacityProvider: stack.utilityCapacityProvider.capacityProviderName, weight: 1 }];
 
   const notificationKey = new kms.Key(stack, 'ReleaseNotificationsKey', {
@@ -39,11 +65,11 @@ export function addReleaseFlow(stack: RailsOnEcsStack): ReleaseFlow {
 
   const gate = new MigrationGate(stack, 'Release', {
     cluster: stack.utilityCluster,
-    taskDefinition,
+    taskDefinition: migrationTaskDefinition,
     // Managed scaling of the utility capacity provider adds an instance when the task does not fit.
     launchTarget: new tasks.EcsEc2LaunchTarget({ capacityProviderOptions: tasks.CapacityProviderOptions.custom(utilityStrategy) }),
     services: [stack.webService, stack.workerService],
-    repository: ecr.Repository.fromRepositoryName(stack, 'AppRepository', 'rails-on-ecs/app'),
+    repository: stack.appRepository,
     imageTagPattern: 'release-*',
     notificationTopic: notifications,
     migrationTimeout: Duration.minutes(30),
@@ -67,5 +93,5 @@ export function addReleaseFlow(stack: RailsOnEcsStack): ReleaseFlow {
     retryAttempts: 1,
   });
 
-  return { gate, notifications, dailyReport, sessionCleanup };
+  return { gate, migrationTaskDefinition, notifications, dailyReport, sessionCleanup };
 }

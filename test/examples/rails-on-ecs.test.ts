@@ -64,7 +64,7 @@ describe('RailsOnEcs example', () => {
       .filter((r) => r.Type === 'AWS::ECS::TaskDefinition')
       .flatMap((r) => r.Properties.ContainerDefinitions as Container[])
       .filter((c) => c.LogConfiguration?.LogDriver === 'fluentd');
-    expect(fluentdContainers.map((c) => c.Name).sort()).toEqual(['app', 'app', 'proxy']);
+    expect(fluentdContainers.map((c) => c.Name).sort()).toEqual(['app', 'app', 'app', 'proxy']);
     for (const c of fluentdContainers) {
       expect(c.LogConfiguration!.Options).toMatchObject({ 'fluentd-async': 'true', 'fluentd-address': '127.0.0.1:24224' });
     }

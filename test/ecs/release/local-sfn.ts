@@ -57,7 +57,7 @@ export function stepError(name: string, cause: string): Error {
 }
 
 /** Runs a definition locally; every Task state must have a handler; every Wait and Retry pause is 0. */
-export async function runLocally(definition: any, input: any, handlers: Handlers): Promise<Run> {
+export async function runLocally(definition: any, input: any, handlers: Handlers, executionId = 'arn:aws:states:us-east-1:123456789012:execution:local:test'): Promise<Run> {
   const waits: Record<string, number> = {};
   const retries: Record<string, number> = {};
   const visit = (states: Record<string, any>) => {
@@ -74,7 +74,7 @@ export async function runLocally(definition: any, input: any, handlers: Handlers
   const execution = machine.run(input, {
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
     context: {
-      Execution: { Id: 'arn:aws:states:us-east-1:123456789012:execution:local:test', Input: input, StartTime: '2026-01-01T00:00:00Z' },
+      Execution: { Id: executionId, Input: input, StartTime: '2026-01-01T00:00:00Z' },
       StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:local' },
     },
   });

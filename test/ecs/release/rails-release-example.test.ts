@@ -6,7 +6,7 @@ import { nagFindings, testApp } from '../../support/app';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-const RELEASE_IDS = ['Release', 'ReleaseNotifications', 'ReleaseNotificationsKey', 'AppRepository', 'DailyReport', 'SessionCleanup'];
+const RELEASE_IDS = ['Release', 'ReleaseNotifications', 'ReleaseNotificationsKey', 'AppRepository', 'MigrationTask', 'DailyReport', 'SessionCleanup'];
 
 describe('the release flow of the rails-on-ecs example', () => {
   let stack: RailsOnEcsStack;
@@ -34,6 +34,25 @@ describe('the release flow of the rails-on-ecs example', () => {
         }]),
       },
     });
+  });
+
+  /** The resolved Image of a task definition's `app` container. */
+  const appImageOf = (taskDefinition: any) => {
+    const resource = template.toJSON().Resources[logicalIdOf(taskDefinition)];
+    return JSON.stringify(resource.Properties.ContainerDefinitions.find((c: any) => c.Name === 'app').Image);
+  };
+
+  test('one artifact: web, worker and batch jobs run :live of the repository the gate listens to, the migration runs :migrating', () => {
+    expect(appImageOf(stack.webTaskDefinition)).toMatch(/\/rails-on-ecs\/app:live"/);
+    expect(appImageOf(stack.workerTaskDefinition)).toMatch(/\/rails-on-ecs\/app:live"/);
+    const migration = stack.node.findChild('MigrationTask');
+    expect(appImageOf(migration)).toMatch(/\/rails-on-ecs\/app:migrating"/);
+  });
+
+  test('the gate records the live digest in an SSM parameter', () => {
+    const gate = stack.node.findChild('Release') as MigrationGate;
+    template.hasResourceProperties('AWS::SSM::Parameter', { Type: 'String', Value: 'none' });
+    expect(logicalIdOf(gate.liveDigestParameter)).toMatch(/^ReleaseLiveDigest/);
   });
 
   test('a release-* push to the application repository starts the gate', () => {

@@ -1,6 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -37,7 +38,7 @@ export interface MigrationStates {
  */
 export function migrationStates(scope: Construct, options: MigrationStatesOptions): MigrationStates {
   const { container, migrationTimeout, capacityRetryAttempts, failureTail } = options;
-  const runMigration = new tasks.EcsRunTask(scope, 'RunMigration', {
+  const runMigration = new UtilityClusterRunTask(scope, 'RunMigration', {
     stateName: 'Run migration task',
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     cluster: options.cluster,
@@ -147,4 +148,53 @@ function taskSummary(root: string, containerName: string): { [key: string]: stri
     'StoppedReason.$': `${root}.StoppedReason`,
     'Containers.$': `${root}.Containers[?(@.Name == '${containerName}')]`,
   };
+}
+
+/**
+ * EcsRunTask whose role statements stay on the utility cluster: RunTask of the migration task
+ * definition only with `ecs:cluster` = the utility cluster, StopTask/DescribeTasks only on that
+ * cluster's tasks (task ARNs are `task/<cluster>/<id>`, so no `*` is needed) and PassRole only to
+ * ECS tasks (`iam:PassedToService`). The base class grants StopTask/DescribeTasks on `*` and
+ * RunTask/PassRole without conditions.
+ */
+class UtilityClusterRunTask extends tasks.EcsRunTask {
+  constructor(scope: Construct, id: string, props: tasks.EcsRunTaskProps) {
+    super(scope, id, props);
+    const clusterArn = props.cluster.clusterArn;
+    const onCluster = { ArnEquals: { 'ecs:cluster': clusterArn } };
+    const scoped = (this.taskPolicies ?? []).map((statement) => {
+      const json = statement.toStatementJson();
+      const actions: string[] = [json.Action].flat();
+      if (actions.includes('ecs:RunTask')) {
+        return new iam.PolicyStatement({ actions, resources: statement.resources, conditions: onCluster });
+      }
+      if (actions.includes('ecs:StopTask') || actions.includes('ecs:DescribeTasks')) {
+        return new iam.PolicyStatement({ actions, resources: [tasksOfCluster(this, props.cluster)], conditions: onCluster });
+      }
+      if (actions.includes('iam:PassRole')) {
+        return new iam.PolicyStatement({ actions, resources: statement.resources, conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } } });
+      }
+      return statement;
+    });
+    // taskPolicies is read when the state machine binds its states, after this constructor.
+    (this as unknown as { taskPolicies: iam.PolicyStatement[] }).taskPolicies = scoped;
+  }
+}
+
+/** ARN pattern of every task of a cluster: task ARNs are `task/<cluster name>/<task id>`. */
+export function tasksOfCluster(scope: Construct, cluster: ecs.ICluster): string {
+  return Stack.of(scope).formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` });
+}
+
+/** A resource ARN as cdk-nag prints it in a finding id: Ref as `<Id>`, GetAtt as `<Id.Attr>`. */
+export function nagResourceName(scope: Construct, arn: string): string {
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = v as { Ref?: string; ['Fn::GetAtt']?: string[]; ['Fn::Join']?: [string, unknown[]] };
+    if (o.Ref) return `<${o.Ref}>`;
+    if (o['Fn::GetAtt']) return `<${o['Fn::GetAtt'].join('.')}>`;
+    if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
+    return JSON.stringify(v);
+  };
+  return render(Stack.of(scope).resolve(arn));
 }

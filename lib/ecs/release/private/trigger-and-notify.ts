@@ -20,6 +20,7 @@ export function notifyState(scope: Construct, id: string, stateName: string, res
     subject: `Release ${result.toLowerCase()}`,
     message: sfn.TaskInput.fromObject({
       result,
+      'imageDigest.$': '$.imageDigest',
       'execution.$': '$$.Execution.Id',
       'stateMachine.$': '$$.StateMachine.Id',
       ...(result === 'FAILED' ? { 'error.$': '$.failure.error', 'message.$': '$.failure.message' } : {}),
@@ -31,7 +32,7 @@ export function notifyState(scope: Construct, id: string, stateName: string, res
 }
 
 /** The rule (with its dead-letter queue) that starts a release when a matching image tag is pushed. */
-export function imagePushRule(scope: Construct, stateMachine: sfn.IStateMachine, repository: ecr.IRepository, tagPattern: string): events.Rule {
+export function imagePushRule(scope: Construct, stateMachine: sfn.IStateMachine, repository: ecr.IRepository, tagPattern: string, gateTags: string[]): events.Rule {
   const rule = new events.Rule(scope, 'ImagePushRule', {
     description: `Starts the release state machine ${scope.node.path} when an image tag matching ${tagPattern} is pushed.`,
     eventPattern: {
@@ -41,7 +42,8 @@ export function imagePushRule(scope: Construct, stateMachine: sfn.IStateMachine,
         'action-type': ['PUSH'],
         'result': ['SUCCESS'],
         'repository-name': [repository.repositoryName],
-        'image-tag': events.Match.wildcard(tagPattern),
+        // The gate's own PutImage calls are pushes too; '*' would release every release again.
+        'image-tag': tagPattern === '*' ? events.Match.anythingBut(...gateTags) : events.Match.wildcard(tagPattern),
       },
     },
   });
@@ -72,14 +74,19 @@ export function imagePushRule(scope: Construct, stateMachine: sfn.IStateMachine,
  * Acknowledges the wildcards the state machine role cannot avoid. They are inherent to the
  * services, not to this construct's choices, so they are acknowledged here on the role's policy.
  */
-export function acknowledgeWildcards(stateMachine: sfn.StateMachine, topic: sns.ITopic | undefined): void {
+export function acknowledgeWildcards(stateMachine: sfn.StateMachine, topic: sns.ITopic | undefined, utilityTasks: string): void {
   const policy = stateMachine.role.node.tryFindChild('DefaultPolicy');
   if (!policy) return;
   Validations.of(policy).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'Only actions without resource-level permissions use "*": X-Ray trace writes, CloudWatch Logs delivery set-up, and the '
-      + 'DescribeTasks/StopTask calls of the .sync ECS integration on tasks whose ids exist only at run time. RunTask is scoped to '
-      + 'the migration task definition, UpdateService/DescribeServices to the listed services, iam:PassRole to the task roles.',
+    reason: 'Only actions without resource-level permissions use "*": X-Ray trace writes and CloudWatch Logs vended-log delivery '
+      + '(CreateLogDelivery, PutResourcePolicy... accept only "*"). RunTask/StopTask/DescribeTasks are limited to the utility cluster '
+      + '(ecs:cluster), UpdateService/DescribeServices to the listed services, iam:PassRole to the task roles and ecs-tasks.',
+  });
+  Validations.of(policy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${utilityTasks}]`,
+    reason: 'The .sync ECS integration stops and describes the migration task, whose id exists only at run time; the statement covers '
+      + 'the tasks of the utility cluster only (ecs:cluster condition too).',
   });
   if (topic) {
     Validations.of(policy).acknowledge({
