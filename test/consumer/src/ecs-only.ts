@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { EcsPlatform, LogAggregators, LogForwarder, LogOutput } from 'cdk-container-patterns';
 
 const app = new App();
-const stack = new Stack(app, 'EcsOnly', { env: { account: '123456789012', region: 'eu-west-1' } });
+const stack = new Stack(app, 'EcsOnly'); // environment-agnostic: synth needs no credentials
 const platform = new EcsPlatform(stack, 'Platform', {});
 const aggregators = new LogAggregators(stack, 'LogAggregators', {
   cluster: platform.utility.cluster,
