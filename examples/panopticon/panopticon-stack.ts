@@ -33,6 +33,9 @@ export class PanopticonStack extends Stack {
     this.dashboard = new Panopticon(this, 'Panopticon', {
       authorization: PanopticonAuthorization.cognito(this.userPool, domain),
     });
+    // The stack-level BucketDeployment provider belongs to the stack, not to Panopticon: the stack
+    // owner accepts its findings here.
+    Panopticon.acknowledgeBucketDeploymentProvider(this);
     new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.dashboardUrl });
     new CfnOutput(this, 'HierarchyUrl', { value: this.dashboard.hierarchyUrl });
   }
@@ -78,7 +81,7 @@ export class PullRequestEnvironmentStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('10.80.0.0/20'),
       maxAzs: 2,
       natGateways: 1,
-      flowLogs: { All: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH })) } },
+      flowLogs: { All: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })) } },
     });
     // The VPC's default-security-group lockdown is a CDK custom resource whose Lambda DependsOn its
     // role, which cfn-lint reports as redundant (W3005); the dependency is CDK's and harmless.

@@ -1,4 +1,4 @@
-import { Duration, Tags, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -159,7 +159,9 @@ export class PullRequestEnvironment extends Construct {
       allowAllOutbound: true,
     });
     this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTcp(), 'modules of the same pull request environment');
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    // Destroyed with the environment: a pull request's logs are worth nothing once it is gone, and
+    // a retained log group per PR would pile up (issue 19: PR environments leave nothing behind).
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
 
     const catalog = [...props.catalog].sort((a, b) => a.name.localeCompare(b.name));
     const endpoints: { [module: string]: string } = {};

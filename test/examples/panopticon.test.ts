@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { addPanopticonExample } from '../../examples/panopticon/panopticon-stack';
 import { nagFindings, testApp } from '../support/app';
 import { cfnLintFindings } from '../support/cfn-lint';
+import { maskAssetHashes } from '../support/snapshot';
 
 describe('Panopticon example (dashboard + two pull-request environments)', () => {
   const { dashboard, pullRequests } = addPanopticonExample(testApp());
@@ -30,5 +31,39 @@ describe('Panopticon example (dashboard + two pull-request environments)', () =>
     expect(Object.values(pr101.findResources('AWS::ECS::Service')).map((s) => s.Properties.ServiceName).sort()).toEqual(['pr-101-api', 'pr-101-web']);
     expect(Object.values(pr102.findResources('AWS::ECS::Service')).map((s) => s.Properties.ServiceName).sort()).toEqual(['pr-102-api', 'pr-102-search']);
     pr102.hasResourceProperties('AWS::ECS::Service', { Tags: Match.arrayWith([{ Key: 'pr-number', Value: '102' }]) });
+  });
+
+  test('the dashboard protects its browser traffic: security headers, PKCE client, client-scoped authorizer', () => {
+    const t = templates.get('Panopticon')!;
+    t.resourceCountIs('AWS::CloudFront::ResponseHeadersPolicy', 1);
+    t.hasResourceProperties('AWS::Cognito::UserPoolClient', { AllowedOAuthFlows: ['code'], GenerateSecret: false });
+    t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', AuthorizationScopes: [Match.stringLikeRegexp('^panopticon-[0-9a-f]{16}/read$')] });
+  });
+
+  // Renaming the construct id of one of these replaces (and, for retained ones, orphans) it.
+  test.each([
+    ['Panopticon', 'AWS::Cognito::UserPool', 'Users0A0EEA89', 'Retain'],
+    ['Panopticon', 'AWS::S3::Bucket', 'PanopticonSiteBucket7A8D4AA1', 'Retain'],
+    ['Panopticon', 'AWS::S3::Bucket', 'PanopticonLogBucket6EA4A7DA', 'Retain'],
+    ['Panopticon', 'AWS::Logs::LogGroup', 'PanopticonApiAccessLogsB44FB243', 'Retain'],
+    ['PanopticonPr101', 'AWS::ServiceDiscovery::PrivateDnsNamespace', 'EnvironmentNamespace8BDDFE25', 'Delete'],
+    ['PanopticonPr101', 'AWS::ECS::Cluster', 'EnvironmentClusterE81C7902', 'Delete'],
+    ['PanopticonPr101', 'AWS::Logs::LogGroup', 'EnvironmentLogs030945BC', 'Delete'],
+  ])('%s keeps the logical id of its %s %s (deletion policy %s): renaming it replaces the resource', (stackName, type, logicalId, policy) => {
+    const resources = templates.get(stackName)!.findResources(type);
+    expect(Object.keys(resources)).toContain(logicalId);
+    expect(resources[logicalId].DeletionPolicy ?? 'Delete').toBe(policy);
+  });
+
+  test('a pull-request stack leaves nothing behind when deleted: no resource is retained', () => {
+    for (const pr of pullRequests) {
+      const retained = Object.entries(templates.get(pr.stackName)!.toJSON().Resources as Record<string, { DeletionPolicy?: string }>)
+        .filter(([, r]) => r.DeletionPolicy === 'Retain' || r.DeletionPolicy === 'RetainExceptOnCreate').map(([id]) => id);
+      expect(retained).toEqual([]);
+    }
+  });
+
+  test.each(stacks.map((s) => [s.stackName] as const))('%s matches its snapshot (asset hashes masked)', (name) => {
+    expect(maskAssetHashes(templates.get(name)!.toJSON())).toMatchSnapshot();
   });
 });
