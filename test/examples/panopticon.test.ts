@@ -40,6 +40,12 @@ describe('Panopticon example (dashboard + two pull-request environments)', () =>
     t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', AuthorizationScopes: [Match.stringLikeRegexp('^panopticon-[0-9a-f]{16}/read$')] });
   });
 
+  test('the dashboard stack runs the scheduled pull-request clean-up', () => {
+    const t = templates.get('Panopticon')!;
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
+    t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'cloudformation:DeleteStack' })]) } });
+  });
+
   // Renaming the construct id of one of these replaces (and, for retained ones, orphans) it.
   test.each([
     ['Panopticon', 'AWS::Cognito::UserPool', 'Users0A0EEA89', 'Retain'],
