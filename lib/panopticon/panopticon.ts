@@ -7,6 +7,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,6 +18,7 @@ import { PanopticonAuthorization } from './authorization';
 import { builtAssetPath } from '../private/assets';
 import { ignoreRedundantDependsOn } from '../private/cfn-lint';
 import { HandlerFunction } from '../private/handler-function';
+import { pascalCase } from '../private/naming';
 import { invalidProp, requireDurationInRange, requireHostName, requireIntegerInRange } from '../private/validation';
 
 export interface PanopticonProps {
@@ -123,6 +125,8 @@ export class Panopticon extends Construct {
   private readonly hierarchyMethod: apigw.Method;
   /** Origins the page may fetch from (CSP connect-src), besides its own. */
   private readonly connectSources: string[] = [];
+  private readonly apiRole: iam.Role;
+  private readonly eksClusters: eks.ICluster[] = [];
   private cognitoConfig?: { clientId: string; tokenUrl: string; redirectUri: string };
 
   constructor(scope: Construct, id: string, props: PanopticonProps = {}) {
@@ -230,10 +234,12 @@ export class Panopticon extends Construct {
       logRetention: retention,
       environment: {
         CACHE_TTL_SECONDS: Tokenization.stringifyNumber(cacheTtl.toSeconds()),
+        EKS_CLUSTERS: Lazy.string({ produce: () => this.eksClusters.map((c) => c.clusterName).join(',') }),
         ALLOWED_ORIGIN: origin,
       },
     });
     this.apiFunction = handler.function;
+    this.apiRole = handler.role;
     const arn = (resource: string) => `arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
     const readEcs = new iam.Policy(this, 'ReadEcsPolicy', {
       roles: [handler.role],
@@ -376,6 +382,34 @@ export class Panopticon extends Construct {
       memoryLimit: 256,
     });
     this.acknowledgeBucketDeployment(deployment, deployRole);
+  }
+
+  /**
+   * Shows an EKS cluster beside the ECS clusters: namespace → workload → pod → node.
+   *
+   * The API function gets `eks:DescribeCluster` on this cluster (its endpoint and CA) and a
+   * read-only EKS access entry with `AmazonEKSViewPolicy` at cluster scope; it lists pods,
+   * deployments, statefulsets, daemonsets and nodes across all namespaces (5 calls a snapshot up to
+   * 500 objects of a kind). The view policy does not cover nodes: host capacity is then not shown,
+   * pods still name their node. Secrets are never read.
+   *
+   * @param cluster a cluster with API (access entry) authentication mode
+   */
+  public addEksCluster(cluster: eks.ICluster): void {
+    if (this.eksClusters.includes(cluster)) {
+      invalidProp(this, 'addEksCluster(cluster)', cluster.node.path, 'is already added', 'Add each EKS cluster once.');
+    }
+    this.eksClusters.push(cluster);
+    const id = `Eks${pascalCase(cluster.node.id)}${this.eksClusters.length > 1 ? cluster.node.addr.slice(0, 6) : ''}`;
+    new iam.Policy(this, `${id}DescribePolicy`, {
+      roles: [this.apiRole],
+      statements: [new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [cluster.clusterArn] })],
+    });
+    new eks.AccessEntry(this, `${id}ReadAccess`, {
+      cluster,
+      principal: this.apiRole.roleArn,
+      accessPolicies: [eks.AccessPolicy.fromAccessPolicyName('AmazonEKSViewPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER })],
+    });
   }
 
   /** Lets an IAM principal call the API (IAM mode): `execute-api:Invoke` on `GET /hierarchy` only. */

@@ -2,6 +2,7 @@ import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Panopticon, PanopticonAuthorization } from '../../lib';
 import { nagFindings, testStack } from '../support/app';
@@ -169,6 +170,37 @@ describe('Panopticon with Cognito authorisation', () => {
   test('the CSP lets the page reach the hosted UI token endpoint', () => {
     const policy = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0].Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     expect(JSON.stringify(stack.resolve(policy.ContentSecurityPolicy.ContentSecurityPolicy))).toContain('amazoncognito.com');
+  });
+});
+
+describe('Panopticon with an EKS cluster (addEksCluster)', () => {
+  const stack = testStack();
+  const dashboard = new Panopticon(stack, 'Panopticon');
+  const cluster = eks.Cluster.fromClusterAttributes(stack, 'Platform', { clusterName: 'platform' });
+  dashboard.addEksCluster(cluster);
+  const template = Template.fromStack(stack);
+
+  test('the API function gets a read-only (AmazonEKSViewPolicy) access entry at cluster scope', () => {
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: 'platform',
+      PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('PanopticonHandlerRole'), 'Arn'] },
+      AccessPolicies: [{ AccessScope: { Type: 'cluster' }, PolicyArn: Match.anyValue() }],
+    });
+    const entry = Object.values(template.findResources('AWS::EKS::AccessEntry'))[0].Properties;
+    expect(JSON.stringify(entry.AccessPolicies[0].PolicyArn)).toContain(':cluster-access-policy/AmazonEKSViewPolicy');
+    template.resourceCountIs('AWS::EKS::AccessEntry', 1);
+  });
+
+  test('the function may describe that cluster only, and is told its name', () => {
+    const policy = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('EksPlatformDescribe') } }))[0].Properties;
+    expect(policy.PolicyDocument.Statement).toHaveLength(1);
+    expect(policy.PolicyDocument.Statement[0].Action).toBe('eks:DescribeCluster');
+    expect(JSON.stringify(policy.PolicyDocument.Statement[0].Resource)).toContain(':cluster/platform');
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ EKS_CLUSTERS: 'platform' }) } });
+  });
+
+  test('fails when the same cluster is added twice', () => {
+    expect(() => dashboard.addEksCluster(cluster)).toThrow(/addEksCluster\(cluster\) \("TestStack\/Platform"\) is already added/);
   });
 });
 
