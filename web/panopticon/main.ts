@@ -51,6 +51,7 @@ function filters(): Filters {
 
 function render(): void {
   if (!snapshot) return;
+  const started = performance.now();
   const s = summarize(snapshot);
   const eks = snapshot.eks ?? [];
   const span = (text: string, bad: boolean): HTMLElement => { const el = document.createElement('span'); el.textContent = text; if (bad) el.className = 'problem'; return el; };
@@ -68,6 +69,8 @@ function render(): void {
   if (view === 'tree') show('tree', [...renderTree(snapshot, f, opened), ...renderEksTree(snapshot, f, opened)]);
   else show('hosts', renderHosts(snapshot, f));
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button[data-view]'))) b.setAttribute('aria-pressed', String(b.dataset.view === view));
+  // How long building the DOM took, for the browser test's figures.
+  document.body.dataset.renderMs = String(Math.round(performance.now() - started));
 }
 
 function updateClusterOptions(): void {
@@ -120,45 +123,48 @@ async function signIn(config: PanopticonConfig): Promise<void> {
   location.assign(`${config.signInUrl}&code_challenge=${challenge}&code_challenge_method=S256&state=${state}`);
 }
 
-function signInPrompt(config: PanopticonConfig): void {
+function signInPrompt(config: PanopticonConfig, problem?: string): void {
   if (config.auth === 'COGNITO' && config.signInUrl) {
     const button = document.createElement('button');
     button.id = 'sign-in';
     button.textContent = 'Sign in';
     button.addEventListener('click', () => void signIn(config));
-    $('status').className = '';
-    $('status').replaceChildren(button, ' to see the ECS and EKS hierarchy.');
+    $('status').className = problem ? 'problem' : '';
+    $('status').replaceChildren(...(problem ? [`${problem}. `] : []), button, ' to see the ECS and EKS hierarchy.');
   } else {
     setStatus('This API uses IAM (SigV4) authorisation, which a browser page cannot sign: read it with the CLI, or deploy Panopticon with Cognito authorisation for browser use.', true);
   }
 }
 
-/** Back from the hosted UI with ?code=&state=: exchange the code (with the verifier) for tokens kept in memory. */
-async function completeSignIn(config: PanopticonConfig): Promise<void> {
+/**
+ * Back from the hosted UI with ?code=&state=: exchange the code (with the verifier) for tokens kept
+ * in memory. Returns why sign-in failed, if it did.
+ */
+async function completeSignIn(config: PanopticonConfig): Promise<string | undefined> {
   const params = new URLSearchParams(location.search);
   const code = params.get('code');
-  if (!code) return;
+  if (!code) return undefined;
   const saved = sessionStorage.getItem(PKCE_KEY);
   sessionStorage.removeItem(PKCE_KEY);
   history.replaceState(null, '', location.pathname);
   const pkce = saved ? (JSON.parse(saved) as { verifier: string; state: string }) : undefined;
   if (!pkce || params.get('state') !== pkce.state || !config.tokenUrl || !config.clientId || !config.redirectUri) {
-    setStatus('sign-in answer did not match this tab\'s request; sign in again', true);
-    return;
+    return 'The sign-in answer did not match this tab\'s request';
   }
   const res = await fetch(config.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'authorization_code', client_id: config.clientId, code, redirect_uri: config.redirectUri, code_verifier: pkce.verifier }),
   });
-  if (!res.ok) { setStatus(`sign-in failed (HTTP ${res.status}); sign in again`, true); return; }
+  if (!res.ok) return `Sign-in failed (HTTP ${res.status})`;
   const tokens = (await res.json()) as { access_token?: string };
   accessToken = tokens.access_token;
+  return accessToken ? undefined : 'Sign-in returned no access token';
 }
 
 async function main(): Promise<void> {
   const config = (await (await fetch('config.json', { cache: 'no-store' })).json()) as PanopticonConfig;
-  if (config.auth === 'COGNITO') await completeSignIn(config);
+  const signInProblem = config.auth === 'COGNITO' ? await completeSignIn(config) : undefined;
   for (const id of ['tree', 'hosts']) {
     // <details> toggle events do not bubble: listen in the capture phase to remember what is open.
     $(id).addEventListener('toggle', (e) => {
@@ -173,7 +179,7 @@ async function main(): Promise<void> {
     b.addEventListener('click', () => { view = b.dataset.view === 'hosts' ? 'hosts' : 'tree'; render(); });
   }
   if (config.auth === 'COGNITO' && !accessToken) {
-    signInPrompt(config);
+    signInPrompt(config, signInProblem);
     return;
   }
   await refresh(config);
