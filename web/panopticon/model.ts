@@ -305,7 +305,7 @@ export function renderHosts(snapshot: Snapshot, filters: Filters): VNode[] {
     const boxes = c.containerInstances.map((i) => {
       const problems = instanceProblems(i);
       return h('div', { 'class': cls('host', problems.length > 0), 'data-host': i.ec2InstanceId ?? i.id },
-        h('div', { class: 'host-name' }, i.ec2InstanceId ?? i.id, badge(problems)),
+        h('div', { class: 'host-name' }, i.ec2InstanceId ?? i.id), problems.length > 0 && h('div', {}, badge(problems)),
         bar('cpu', i.registered.cpu - i.remaining.cpu, i.registered.cpu, 'CPU units'),
         bar('mem', i.registered.memory - i.remaining.memory, i.registered.memory, 'MiB'),
         h('div', { class: 'chips' }, (byInstance.get(i.arn) ?? []).map(chip)));
@@ -330,7 +330,7 @@ export function renderHosts(snapshot: Snapshot, filters: Filters): VNode[] {
       const cpu = pods.reduce((s, p) => s + p.cpuRequestMilli, 0);
       const mem = pods.reduce((s, p) => s + p.memoryRequestMiB, 0);
       return h('div', { 'class': cls('host', problems.length > 0), 'data-host': name },
-        h('div', { class: 'host-name' }, name, n?.instanceType ? h('small', {}, ` ${n.instanceType}`) : undefined, badge(problems)),
+        h('div', { class: 'host-name' }, name, n?.instanceType ? h('small', {}, ` ${n.instanceType}`) : undefined), problems.length > 0 && h('div', {}, badge(problems)),
         n ? bar('cpu', cpu, n.allocatable.cpuMilli, 'millicores requested') : h('small', {}, 'capacity unknown'),
         n && bar('mem', mem, n.allocatable.memoryMiB, 'MiB requested'),
         h('div', { class: 'chips' }, pods.map((p) => h('span', { 'class': cls('chip', podProblems(p, n).length > 0), 'title': `${p.namespace}/${p.name}`, 'data-pod': p.name },
