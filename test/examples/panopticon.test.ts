@@ -61,6 +61,24 @@ describe('Panopticon example (dashboard + two pull-request environments)', () =>
     expect(resources[logicalId].DeletionPolicy ?? 'Delete').toBe(policy);
   });
 
+  // What survives deleting the dashboard stack, and why (issue 19): everything else is deleted.
+  test('deleting the dashboard stack leaves exactly these resources behind', () => {
+    const reasons: Record<string, string> = {
+      Users0A0EEA89: 'the user pool: the people allowed in, with their MFA enrolment',
+      PanopticonLogBucket6EA4A7DA: 'S3 server access and CloudFront logs: audit data',
+      PanopticonSiteBucket7A8D4AA1: 'the page bucket (not emptied by CloudFormation; holds no data, delete by hand if wanted)',
+      PanopticonApiAccessLogsB44FB243: 'API access logs: audit data',
+      PanopticonHandlerLogGroup729C97E0: 'API function logs',
+      PanopticonDeploymentLogs501D5552: 'page deployment logs',
+      PullRequestCleanupHandlerLogGroup4D8C8548: 'the record of which PR environments the clean-up deleted',
+      PanopticonApiAccountCED99F54: 'AWS::ApiGateway::Account is account-wide: other APIs may log through it',
+      PanopticonApiCloudWatchRoleD5FE660B: 'the account-wide API Gateway logging role the Account setting points at',
+    };
+    const resources = templates.get('Panopticon')!.toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
+    const retained = Object.entries(resources).filter(([, r]) => r.DeletionPolicy === 'Retain').map(([id]) => id).sort();
+    expect(retained).toEqual(Object.keys(reasons).sort());
+  });
+
   test('a pull-request stack leaves nothing behind when deleted: no resource is retained', () => {
     for (const pr of pullRequests) {
       const retained = Object.entries(templates.get(pr.stackName)!.toJSON().Resources as Record<string, { DeletionPolicy?: string }>)
