@@ -391,7 +391,9 @@ export class Panopticon extends Construct {
    * read-only EKS access entry with `AmazonEKSViewPolicy` at cluster scope; it lists pods,
    * deployments, statefulsets, daemonsets and nodes across all namespaces (5 calls a snapshot up to
    * 500 objects of a kind). The view policy does not cover nodes: host capacity is then not shown,
-   * pods still name their node. Secrets are never read.
+   * pods still name their node. Secrets are never read. The function runs outside any VPC, so the
+   * cluster's API endpoint must be public (it may be restricted to CIDRs that include Lambda's
+   * egress); a private-only endpoint shows the cluster as unreadable.
    *
    * @param cluster a cluster with API (access entry) authentication mode
    */
