@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CatalogModule, Panopticon, PanopticonAuthorization, PullRequestEnvironment } from '../../lib';
+import { CatalogModule, Panopticon, PanopticonAuthorization, PullRequestEnvironment, PullRequestEnvironmentCleanup } from '../../lib';
 
 /**
  * The Panopticon dashboard for the account and region it is deployed in: it reads ECS at run time,
@@ -33,6 +33,11 @@ export class PanopticonStack extends Stack {
     this.dashboard = new Panopticon(this, 'Panopticon', {
       authorization: PanopticonAuthorization.cognito(this.userPool, domain),
     });
+    // Deletes pull-request stacks (PanopticonPr*) once their cleanup-after tag has passed.
+    new PullRequestEnvironmentCleanup(this, 'PullRequestCleanup');
+    // The stack-level BucketDeployment provider belongs to the stack, not to Panopticon: the stack
+    // owner accepts its findings here.
+    Panopticon.acknowledgeBucketDeploymentProvider(this);
     new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.dashboardUrl });
     new CfnOutput(this, 'HierarchyUrl', { value: this.dashboard.hierarchyUrl });
   }
@@ -78,7 +83,7 @@ export class PullRequestEnvironmentStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('10.80.0.0/20'),
       maxAzs: 2,
       natGateways: 1,
-      flowLogs: { All: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH })) } },
+      flowLogs: { All: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })) } },
     });
     // The VPC's default-security-group lockdown is a CDK custom resource whose Lambda DependsOn its
     // role, which cfn-lint reports as redundant (W3005); the dependency is CDK's and harmless.
@@ -92,6 +97,9 @@ export class PullRequestEnvironmentStack extends Stack {
       deploy: props.deploy,
       sharedEndpoints: shared,
       cleanupAfter: Duration.days(7),
+      // Shown as the environment's link on the dashboard; the example assumes a shared preview
+      // ingress routing pr-<n>.preview.example.com to the PR's web module (not created here).
+      url: `https://pr-${props.pullRequestNumber}.preview.example.com`,
     });
   }
 }

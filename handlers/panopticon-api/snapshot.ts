@@ -12,6 +12,9 @@ import {
   Service,
   Task,
 } from '@aws-sdk/client-ecs';
+import type { EksClusterView } from './kubernetes';
+
+export type { EksClusterView, KubeNodeView, KubePodView, KubeWorkloadView } from './kubernetes';
 
 /** The page sizes the ECS API allows; using the largest makes the fewest calls. */
 export const ECS_LIMITS = {
@@ -104,6 +107,12 @@ export interface Snapshot {
   /** ECS API calls this snapshot took (the minimum for its hierarchy, see {@link minimumEcsCalls}). */
   readonly ecsCalls: number;
   readonly clusters: ClusterView[];
+  /** Registered EKS clusters (`Panopticon.addEksCluster`), when any. */
+  readonly eks?: EksClusterView[];
+  /** Kubernetes API calls this snapshot took, over all EKS clusters. */
+  readonly kubernetesCalls?: number;
+  /** Account and region, for console deep links. */
+  readonly region?: string;
 }
 
 /** Object counts of one cluster, enough to know how many ECS calls reading it takes. */

@@ -1,4 +1,6 @@
+import { Stack, Token } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { IConstruct } from 'constructs';
 
 /**
  * Who may read the Panopticon API.
@@ -8,8 +10,10 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
  *   anonymously, and the CLI (`curl --aws-sigv4`, `awscurl`) works; a browser page cannot sign
  *   requests itself, so the dashboard page then only explains how to read the API.
  * - `PanopticonAuthorization.cognito(pool, domain)`: for browser use. The page signs in through the
- *   Cognito hosted UI of `domain` and sends the ID token; API Gateway checks it with a Cognito user
- *   pool authorizer and answers CORS for the dashboard's CloudFront origin only.
+ *   hosted UI of `domain` with the authorization code flow and PKCE, keeps the tokens in memory only,
+ *   and sends the access token; API Gateway's Cognito authorizer accepts only access tokens carrying
+ *   the dashboard's own OAuth scope, which only the dashboard's app client is allowed to request, so
+ *   tokens of other clients of the same pool are refused.
  *
  * Routing `/api/*` through the same CloudFront distribution (a second origin) would avoid CORS, but
  * CloudFront would have to forward the `Authorization` header (cache key) and would break SigV4
@@ -26,9 +30,14 @@ export class PanopticonAuthorization {
    *
    * @param userPool the users allowed to read the dashboard
    * @param userPoolDomain the hosted UI domain of that pool, where the page sends users to sign in
+   * @param signInBaseUrl the hosted UI's base URL (`https://...`), needed only when `userPoolDomain`
+   *   is an imported domain whose name is neither a literal custom domain nor a Cognito prefix
+   *   @default - `userPoolDomain.baseUrl()` for a domain created in this app; otherwise
+   *   `https://<domainName>` for a custom domain (a name with dots) or
+   *   `https://<prefix>.auth.<region>.amazoncognito.com` for a Cognito prefix
    */
-  public static cognito(userPool: cognito.IUserPool, userPoolDomain: cognito.UserPoolDomain): PanopticonAuthorization {
-    return new PanopticonAuthorization('COGNITO', userPool, userPoolDomain);
+  public static cognito(userPool: cognito.IUserPool, userPoolDomain: cognito.IUserPoolDomain, signInBaseUrl?: string): PanopticonAuthorization {
+    return new PanopticonAuthorization('COGNITO', userPool, userPoolDomain, signInBaseUrl);
   }
 
   private constructor(
@@ -37,6 +46,22 @@ export class PanopticonAuthorization {
     /** The user pool, in Cognito mode. */
     public readonly userPool?: cognito.IUserPool,
     /** The hosted UI domain, in Cognito mode. */
-    public readonly userPoolDomain?: cognito.UserPoolDomain,
+    public readonly userPoolDomain?: cognito.IUserPoolDomain,
+    private readonly explicitBaseUrl?: string,
   ) {}
+
+  /**
+   * The hosted UI's base URL (no trailing slash), in Cognito mode.
+   * @param scope a construct in the stack that signs users in (its region names the Cognito endpoint)
+   */
+  public signInBaseUrl(scope: IConstruct): string | undefined {
+    const domain = this.userPoolDomain;
+    if (!domain) return undefined;
+    if (this.explicitBaseUrl) return this.explicitBaseUrl.replace(/\/+$/, '');
+    // A domain created in this app knows its own URL (prefix or custom domain alike).
+    if (domain instanceof cognito.UserPoolDomain) return domain.baseUrl();
+    const name = domain.domainName;
+    if (!Token.isUnresolved(name) && name.includes('.')) return `https://${name}`;
+    return `https://${name}.auth.${Stack.of(scope).region}.amazoncognito.com`;
+  }
 }

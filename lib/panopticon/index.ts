@@ -1,3 +1,4 @@
 export * from './authorization';
 export * from './panopticon';
 export * from './pull-request-environment';
+export * from './pull-request-environment-cleanup';

@@ -1,8 +1,13 @@
-import { Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Aws, Duration, Lazy, RemovalPolicy, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,7 +18,8 @@ import { PanopticonAuthorization } from './authorization';
 import { builtAssetPath } from '../private/assets';
 import { ignoreRedundantDependsOn } from '../private/cfn-lint';
 import { HandlerFunction } from '../private/handler-function';
-import { invalidProp, requireIntegerInRange } from '../private/validation';
+import { pascalCase } from '../private/naming';
+import { invalidProp, requireDurationInRange, requireHostName, requireIntegerInRange } from '../private/validation';
 
 export interface PanopticonProps {
   /**
@@ -71,6 +77,20 @@ export interface PanopticonProps {
    * @default - no restriction
    */
   readonly geoRestriction?: cloudfront.GeoRestriction;
+
+  /**
+   * Custom domain name of the page (e.g. `panopticon.example.com`). Requires `certificate`; the
+   * distribution then refuses viewers below TLS 1.2 (`TLSv1.2_2021`). Point a DNS alias record at
+   * `distribution.distributionDomainName` yourself.
+   * @default - the distribution's *.cloudfront.net name, where CloudFront fixes the minimum protocol at TLSv1
+   */
+  readonly domainName?: string;
+
+  /**
+   * Certificate (in us-east-1) covering `domainName`.
+   * @default - none; required when `domainName` is set
+   */
+  readonly certificate?: acm.ICertificate;
 }
 
 /**
@@ -103,16 +123,26 @@ export class Panopticon extends Construct {
   public readonly signInUrl?: string;
 
   private readonly hierarchyMethod: apigw.Method;
+  /** Origins the page may fetch from (CSP connect-src), besides its own. */
+  private readonly connectSources: string[] = [];
+  private readonly apiRole: iam.Role;
+  private readonly eksClusters: eks.ICluster[] = [];
+  private cognitoConfig?: { clientId: string; tokenUrl: string; redirectUri: string };
 
   constructor(scope: Construct, id: string, props: PanopticonProps = {}) {
     super(scope, id);
     const cacheTtl = props.cacheTtl ?? Duration.seconds(10);
     const refresh = props.refreshInterval ?? Duration.seconds(30);
-    if (!Token.isUnresolved(cacheTtl.toSeconds()) && cacheTtl.toSeconds() > 300) {
-      invalidProp(this, 'cacheTtl', `${cacheTtl.toSeconds()} s`, 'must not exceed 300 seconds, or the dashboard shows stale state', 'Use a few seconds, e.g. Duration.seconds(10).');
+    // Token-aware: a Duration built from a CfnParameter is only known at deploy time.
+    requireDurationInRange(this, 'cacheTtl', props.cacheTtl, Duration.seconds(0), Duration.seconds(300), { maxReason: 'a longer cache shows stale state' });
+    requireDurationInRange(this, 'refreshInterval', props.refreshInterval, Duration.seconds(5), Duration.hours(1),
+      { maxReason: 'a dashboard that refreshes less often than hourly shows stale state' });
+    requireHostName(this, 'domainName', props.domainName);
+    if (props.domainName && !props.certificate) {
+      invalidProp(this, 'certificate', undefined, `is required with domainName "${props.domainName}"`, 'Pass an ACM certificate in us-east-1 that covers that name.');
     }
-    if (refresh.toSeconds() < 5) {
-      invalidProp(this, 'refreshInterval', `${refresh.toSeconds()} s`, 'must be at least 5 seconds', 'Refreshing faster than the API cache only costs requests; use Duration.seconds(30).');
+    if (props.certificate && !props.domainName) {
+      invalidProp(this, 'domainName', undefined, 'is required with certificate', 'Pass the domain name the certificate covers.');
     }
     requireIntegerInRange(this, 'throttlingRateLimit', props.throttlingRateLimit, 1, 10000);
     requireIntegerInRange(this, 'throttlingBurstLimit', props.throttlingBurstLimit, 1, 5000);
@@ -141,6 +171,23 @@ export class Panopticon extends Construct {
       serverAccessLogsPrefix: 'site/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Security headers for the page. The CSP allows scripts and styles from the page itself only
+    // (the inline <style> of index.html by its hash), data from this API and, in Cognito mode, the
+    // hosted UI's token endpoint; nothing may frame the page.
+    const siteDir = builtAssetPath('web', 'panopticon');
+    const headersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'Panopticon: CSP, HSTS, nosniff, no framing, no referrer',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: Lazy.string({ produce: () => contentSecurityPolicy(inlineStyleHashes(path.join(siteDir, 'index.html')), this.connectSources) }),
+          override: true,
+        },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+      },
+    });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'Panopticon ECS hierarchy dashboard',
       defaultRootObject: 'index.html',
@@ -148,7 +195,7 @@ export class Panopticon extends Construct {
         origin: origins.S3BucketOrigin.withOriginAccessControl(this.siteBucket),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        responseHeadersPolicy: headersPolicy,
       },
       enableLogging: true,
       logBucket: this.logBucket,
@@ -156,13 +203,16 @@ export class Panopticon extends Construct {
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       webAclId: props.webAclArn,
       geoRestriction: props.geoRestriction,
+      ...(props.domainName ? { domainNames: [props.domainName], certificate: props.certificate, minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 } : {}),
     });
-    const origin = `https://${this.distribution.distributionDomainName}`;
+    const origin = `https://${props.domainName ?? this.distribution.distributionDomainName}`;
     this.dashboardUrl = `${origin}/`;
-    Validations.of(this.distribution).acknowledge({
-      id: 'AwsSolutions-CFR4',
-      reason: 'The default *.cloudfront.net certificate is used (no custom domain); CloudFront then negotiates TLS 1.2+ with modern clients, and the page holds no secrets.',
-    });
+    if (!props.domainName) {
+      Validations.of(this.distribution).acknowledge({
+        id: 'AwsSolutions-CFR4',
+        reason: 'No custom domain: with the default *.cloudfront.net certificate CloudFront fixes the minimum protocol at TLSv1 and it cannot be raised. Pass domainName and certificate to enforce TLSv1.2_2021; HSTS is sent either way.',
+      });
+    }
     if (!props.webAclArn) {
       Validations.of(this.distribution).acknowledge({
         id: 'AwsSolutions-CFR2',
@@ -183,11 +233,13 @@ export class Panopticon extends Construct {
       description: 'the Panopticon API: a read-only snapshot of the ECS hierarchy',
       logRetention: retention,
       environment: {
-        CACHE_TTL_SECONDS: String(cacheTtl.toSeconds()),
+        CACHE_TTL_SECONDS: Tokenization.stringifyNumber(cacheTtl.toSeconds()),
+        EKS_CLUSTERS: Lazy.string({ produce: () => this.eksClusters.map((c) => c.clusterName).join(',') }),
         ALLOWED_ORIGIN: origin,
       },
     });
     this.apiFunction = handler.function;
+    this.apiRole = handler.role;
     const arn = (resource: string) => `arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
     const readEcs = new iam.Policy(this, 'ReadEcsPolicy', {
       roles: [handler.role],
@@ -232,6 +284,7 @@ export class Panopticon extends Construct {
         throttlingBurstLimit: props.throttlingBurstLimit ?? 10,
       },
     });
+    this.connectSources.push(`https://${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`);
     if (cloudWatchRole) {
       const role = this.api.node.findChild('CloudWatchRole');
       Validations.of(role).acknowledge({
@@ -252,19 +305,39 @@ export class Panopticon extends Construct {
     const integration = new apigw.LambdaIntegration(handler.function);
     if (auth.mode === 'COGNITO') {
       const userPool = auth.userPool!;
-      const domain = auth.userPoolDomain!;
+      const signInBase = auth.signInBaseUrl(this)!;
+      this.connectSources.push(signInBase);
+      // The dashboard's own OAuth scope: only its app client may request it, and the authorizer
+      // requires it, so access tokens of other clients of the same pool are refused.
+      const readScope = new cognito.ResourceServerScope({ scopeName: 'read', scopeDescription: 'Read the Panopticon snapshot' });
+      const identifier = `panopticon-${this.node.addr.slice(0, 16)}`;
+      const scopeName = `${identifier}/read`; // literal: the resource server's own attribute is a token
+      const resourceServer = new cognito.UserPoolResourceServer(this, 'ResourceServer', {
+        userPool,
+        identifier,
+        scopes: [readScope],
+      });
+      const scope = cognito.OAuthScope.resourceServer(resourceServer, readScope);
       const authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [userPool] });
       const redirect = `${origin}/index.html`;
       const client = new cognito.UserPoolClient(this, 'UserPoolClient', {
         userPool,
         generateSecret: false,
         preventUserExistenceErrors: true,
-        // The page is a static file without a back end to exchange codes: it takes the ID token
-        // from the redirect fragment and keeps it in sessionStorage for the tab's lifetime.
-        oAuth: { flows: { implicitCodeGrant: true }, scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL], callbackUrls: [redirect] },
+        // Authorization code with PKCE (OAuth 2.1): a public client without a secret; the page makes
+        // the code verifier, exchanges the code at the token endpoint and keeps the tokens in memory.
+        oAuth: { flows: { authorizationCodeGrant: true }, scopes: [cognito.OAuthScope.OPENID, scope], callbackUrls: [redirect], logoutUrls: [redirect] },
+        accessTokenValidity: Duration.hours(1),
         idTokenValidity: Duration.hours(1),
+        refreshTokenValidity: Duration.hours(1),
+        enableTokenRevocation: true,
       });
-      this.hierarchyMethod = hierarchy.addMethod('GET', integration, { authorizer, authorizationType: apigw.AuthorizationType.COGNITO, requestValidator: validator });
+      this.hierarchyMethod = hierarchy.addMethod('GET', integration, {
+        authorizer,
+        authorizationType: apigw.AuthorizationType.COGNITO,
+        authorizationScopes: [scopeName],
+        requestValidator: validator,
+      });
       const preflight = hierarchy.addCorsPreflight({ allowOrigins: [origin], allowMethods: ['GET'], allowHeaders: ['Authorization'] });
       for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
         Validations.of(preflight).acknowledge({
@@ -272,8 +345,9 @@ export class Panopticon extends Construct {
           reason: 'CORS preflight (OPTIONS) requests never carry credentials by the Fetch standard; this mock method returns only CORS headers for the dashboard origin.',
         });
       }
-      this.signInUrl = `${domain.baseUrl()}/oauth2/authorize?client_id=${client.userPoolClientId}&response_type=token&scope=openid+email&redirect_uri=`
-        + `https%3A%2F%2F${this.distribution.distributionDomainName}%2Findex.html`;
+      this.signInUrl = `${signInBase}/oauth2/authorize?client_id=${client.userPoolClientId}&response_type=code`
+        + `&scope=openid+${encodeURIComponent(scopeName)}&redirect_uri=https%3A%2F%2F${props.domainName ?? this.distribution.distributionDomainName}%2Findex.html`;
+      this.cognitoConfig = { clientId: client.userPoolClientId, tokenUrl: `${signInBase}/oauth2/token`, redirectUri: redirect };
     } else {
       this.hierarchyMethod = hierarchy.addMethod('GET', integration, { authorizationType: apigw.AuthorizationType.IAM, requestValidator: validator });
       Validations.of(this.hierarchyMethod).acknowledge({
@@ -298,7 +372,7 @@ export class Panopticon extends Construct {
           apiUrl: this.api.url,
           refreshSeconds: refresh.toSeconds(),
           auth: auth.mode,
-          ...(this.signInUrl ? { signInUrl: this.signInUrl } : {}),
+          ...(this.signInUrl ? { signInUrl: this.signInUrl, ...this.cognitoConfig } : {}),
         }),
       ],
       distribution: this.distribution,
@@ -310,6 +384,36 @@ export class Panopticon extends Construct {
     this.acknowledgeBucketDeployment(deployment, deployRole);
   }
 
+  /**
+   * Shows an EKS cluster beside the ECS clusters: namespace → workload → pod → node.
+   *
+   * The API function gets `eks:DescribeCluster` on this cluster (its endpoint and CA) and a
+   * read-only EKS access entry with `AmazonEKSViewPolicy` at cluster scope; it lists pods,
+   * deployments, statefulsets, daemonsets and nodes across all namespaces (5 calls a snapshot up to
+   * 500 objects of a kind). The view policy does not cover nodes: host capacity is then not shown,
+   * pods still name their node. Secrets are never read. The function runs outside any VPC, so the
+   * cluster's API endpoint must be public (it may be restricted to CIDRs that include Lambda's
+   * egress); a private-only endpoint shows the cluster as unreadable.
+   *
+   * @param cluster a cluster with API (access entry) authentication mode
+   */
+  public addEksCluster(cluster: eks.ICluster): void {
+    if (this.eksClusters.includes(cluster)) {
+      invalidProp(this, 'addEksCluster(cluster)', cluster.node.path, 'is already added', 'Add each EKS cluster once.');
+    }
+    this.eksClusters.push(cluster);
+    const id = `Eks${pascalCase(cluster.node.id)}${this.eksClusters.length > 1 ? cluster.node.addr.slice(0, 6) : ''}`;
+    new iam.Policy(this, `${id}DescribePolicy`, {
+      roles: [this.apiRole],
+      statements: [new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [cluster.clusterArn] })],
+    });
+    new eks.AccessEntry(this, `${id}ReadAccess`, {
+      cluster,
+      principal: this.apiRole.roleArn,
+      accessPolicies: [eks.AccessPolicy.fromAccessPolicyName('AmazonEKSViewPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER })],
+    });
+  }
+
   /** Lets an IAM principal call the API (IAM mode): `execute-api:Invoke` on `GET /hierarchy` only. */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
@@ -317,6 +421,30 @@ export class Panopticon extends Construct {
       actions: ['execute-api:Invoke'],
       resourceArns: [this.api.arnForExecuteApi('GET', '/hierarchy', this.api.deploymentStage.stageName)],
     });
+  }
+
+  /**
+   * Acknowledges the cdk-nag findings of the stack-level BucketDeployment provider function, a
+   * singleton aws-cdk-lib creates once per stack and shares between every BucketDeployment in it
+   * (Panopticon's included). Panopticon does not acknowledge it itself, because it does not own it:
+   * call this once per stack that holds a Panopticon, after creating the deployments, if you accept
+   * the reason (its runtime is chosen by aws-cdk-lib for the AWS CLI layer it bundles).
+   *
+   * @param stack the stack holding the provider
+   * @returns how many providers were acknowledged (0 when the stack has no BucketDeployment)
+   */
+  public static acknowledgeBucketDeploymentProvider(stack: Stack): number {
+    let count = 0;
+    for (const child of stack.node.children) {
+      if (!child.node.id.startsWith('Custom::CDKBucketDeployment')) continue;
+      Validations.of(child).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: 'The BucketDeployment provider runtime is chosen by aws-cdk-lib for its bundled AWS CLI layer; it only copies files into buckets at deploy time.',
+      });
+      ignoreRedundantDependsOn(child.node.defaultChild);
+      count++;
+    }
+    return count;
   }
 
   /** The CDK asset bucket's ARN as cdk-nag prints it: literal where the stack's environment is fixed. */
@@ -346,14 +474,25 @@ export class Panopticon extends Construct {
         });
       }
     }
-    for (const child of Stack.of(this).node.children) {
-      if (!child.node.id.startsWith('Custom::CDKBucketDeployment')) continue;
-      Validations.of(child).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason: 'The BucketDeployment provider runtime is chosen by aws-cdk-lib for its bundled AWS CLI layer; it only copies the page into the bucket at deploy time.',
-      });
-      ignoreRedundantDependsOn(child.node.defaultChild);
-    }
     void deployment;
   }
+}
+
+/** sha256 CSP sources of each inline <style> block of a page, so the CSP needs no 'unsafe-inline'. */
+function inlineStyleHashes(htmlFile: string): string[] {
+  const html = fs.readFileSync(htmlFile, 'utf-8');
+  return [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1], 'utf-8').digest('base64')}'`);
+}
+
+function contentSecurityPolicy(styleHashes: string[], connectSources: string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    `style-src 'self' ${styleHashes.join(' ')}`.trim(),
+    "img-src 'self' data:",
+    `connect-src 'self' ${connectSources.join(' ')}`.trim(),
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }

@@ -1,4 +1,4 @@
-import { Duration, Tags, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,6 +14,12 @@ export class PullRequestEnvironmentTags {
   public static readonly ENVIRONMENT = 'environment';
   /** ISO 8601 duration after the stack's last update when a cleanup job may delete the stack. */
   public static readonly CLEANUP_AFTER = 'cleanup-after';
+  /** The deployed modules, space-separated (the dashboard shows them). */
+  public static readonly DEPLOYED_MODULES = 'pr-modules';
+  /** The modules pointed at shared endpoints, space-separated. */
+  public static readonly SHARED_MODULES = 'pr-shared-modules';
+  /** Where the environment is reached (the `url` prop), when given. */
+  public static readonly URL = 'pr-url';
 }
 
 /** One module (service) of the system, as the catalog declares it. */
@@ -76,6 +82,12 @@ export interface PullRequestEnvironmentProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The URL where people reach this environment (e.g. its host on a shared load balancer); the
+   * dashboard links to it. http(s) only, at most 256 characters (it is stored as a tag).
+   * @default - none shown
+   */
+  readonly url?: string;
 }
 
 const MODULE_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$/;
@@ -159,7 +171,9 @@ export class PullRequestEnvironment extends Construct {
       allowAllOutbound: true,
     });
     this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTcp(), 'modules of the same pull request environment');
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    // Destroyed with the environment: a pull request's logs are worth nothing once it is gone, and
+    // a retained log group per PR would pile up (issue 19: PR environments leave nothing behind).
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
 
     const catalog = [...props.catalog].sort((a, b) => a.name.localeCompare(b.name));
     const endpoints: { [module: string]: string } = {};
@@ -206,6 +220,10 @@ export class PullRequestEnvironment extends Construct {
     Tags.of(this).add(PullRequestEnvironmentTags.PR_NUMBER, String(pr));
     Tags.of(this).add(PullRequestEnvironmentTags.ENVIRONMENT, this.environmentName);
     Tags.of(this).add(PullRequestEnvironmentTags.CLEANUP_AFTER, cleanupAfter.toIsoString());
+    Tags.of(this).add(PullRequestEnvironmentTags.DEPLOYED_MODULES, [...deployed].sort().join(' '));
+    const sharedModules = Object.keys(shared).sort().join(' ');
+    if (sharedModules) Tags.of(this).add(PullRequestEnvironmentTags.SHARED_MODULES, sharedModules);
+    if (props.url) Tags.of(this).add(PullRequestEnvironmentTags.URL, props.url);
   }
 
   /** The service of a deployed module; throws for a module this environment does not deploy. */
@@ -260,6 +278,10 @@ export class PullRequestEnvironment extends Construct {
     const cleanup = props.cleanupAfter;
     if (cleanup && !Token.isUnresolved(cleanup.toSeconds()) && (cleanup.toSeconds() < 3600 || cleanup.toSeconds() > 90 * 86400)) {
       invalidProp(this, 'cleanupAfter', `${cleanup.toSeconds()} s`, 'must be from 1 hour to 90 days', 'Use e.g. Duration.days(7).');
+    }
+    if (props.url !== undefined && !Token.isUnresolved(props.url)
+      && (props.url.length > 256 || !/^https?:\/\/[A-Za-z0-9.:/=+@_-]+$/.test(props.url))) {
+      invalidProp(this, 'url', props.url, 'must be an http(s) URL of at most 256 characters using only letters, digits and . : / = + @ _ -', 'It is stored as a tag; use e.g. "https://pr-101.preview.example.com".');
     }
     for (const m of props.catalog) {
       requireIntegerInRange(this, `catalog[${m.name}].desiredCount`, m.desiredCount, 0, 10);

@@ -99,6 +99,32 @@ async function main() {
   for (const r of rows) {
     console.log(`| ${r.multiplier}x | ${r.clusters} | ${r.services} | ${r.tasks} | ${r.containerInstances} | ${r.calls} | ${r.minimum} | ${r.ms.toFixed(0)} ms |`);
   }
+  // Kubernetes API calls per EKS cluster snapshot, against an in-memory list API that pages like
+  // the API server (limit/continue): 29/54/35 nodes/pods/deployments per 1x, as the ECS scale.
+  const { readEksCluster } = require(path.join(root, 'dist', 'handlers', 'panopticon-api', 'kubernetes.js'));
+  console.log();
+  console.log('## Panopticon Kubernetes API calls per EKS cluster snapshot');
+  console.log('| scale | nodes | pods | deployments | Kubernetes calls |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const multiplier of [1, 10]) {
+    const lists = {
+      '/api/v1/nodes': Array.from({ length: 29 * multiplier }, (_, i) => ({ metadata: { name: `node-${i}` }, status: { allocatable: { cpu: '2', memory: '8Gi' }, conditions: [{ type: 'Ready', status: 'True' }] } })),
+      '/api/v1/pods': Array.from({ length: 54 * multiplier }, (_, i) => ({ metadata: { name: `pod-${i}`, namespace: 'default' }, spec: { nodeName: `node-${i % 29}` }, status: { phase: 'Running' } })),
+      '/apis/apps/v1/deployments': Array.from({ length: 35 * multiplier }, (_, i) => ({ metadata: { name: `app-${i}`, namespace: 'default' }, spec: { replicas: 2 }, status: { readyReplicas: 2 } })),
+      '/apis/apps/v1/statefulsets': [],
+      '/apis/apps/v1/daemonsets': [],
+    };
+    const get = async (p) => {
+      const url = new URL(p, 'https://k8s');
+      const all = lists[url.pathname];
+      const start = Number(url.searchParams.get('continue') ?? 0);
+      const limit = Number(url.searchParams.get('limit'));
+      const next = start + limit < all.length ? String(start + limit) : undefined;
+      return { status: 200, body: { metadata: next ? { continue: next } : {}, items: all.slice(start, start + limit) } };
+    };
+    const view = await readEksCluster('bench', get);
+    console.log(`| ${multiplier}x | ${view.nodes.length} | ${view.pods.length} | ${view.workloads.length} | ${view.kubernetesCalls} |`);
+  }
   const site = path.join(root, 'assets', 'web', 'panopticon');
   const bytes = (f) => fs.readFileSync(path.join(site, f));
   const js = bytes('bundle.js');

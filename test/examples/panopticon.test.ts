@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { addPanopticonExample } from '../../examples/panopticon/panopticon-stack';
 import { nagFindings, testApp } from '../support/app';
 import { cfnLintFindings } from '../support/cfn-lint';
+import { maskAssetHashes } from '../support/snapshot';
 
 describe('Panopticon example (dashboard + two pull-request environments)', () => {
   const { dashboard, pullRequests } = addPanopticonExample(testApp());
@@ -30,5 +31,63 @@ describe('Panopticon example (dashboard + two pull-request environments)', () =>
     expect(Object.values(pr101.findResources('AWS::ECS::Service')).map((s) => s.Properties.ServiceName).sort()).toEqual(['pr-101-api', 'pr-101-web']);
     expect(Object.values(pr102.findResources('AWS::ECS::Service')).map((s) => s.Properties.ServiceName).sort()).toEqual(['pr-102-api', 'pr-102-search']);
     pr102.hasResourceProperties('AWS::ECS::Service', { Tags: Match.arrayWith([{ Key: 'pr-number', Value: '102' }]) });
+  });
+
+  test('the dashboard protects its browser traffic: security headers, PKCE client, client-scoped authorizer', () => {
+    const t = templates.get('Panopticon')!;
+    t.resourceCountIs('AWS::CloudFront::ResponseHeadersPolicy', 1);
+    t.hasResourceProperties('AWS::Cognito::UserPoolClient', { AllowedOAuthFlows: ['code'], GenerateSecret: false });
+    t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', AuthorizationScopes: [Match.stringLikeRegexp('^panopticon-[0-9a-f]{16}/read$')] });
+  });
+
+  test('the dashboard stack runs the scheduled pull-request clean-up', () => {
+    const t = templates.get('Panopticon')!;
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
+    t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'cloudformation:DeleteStack' })]) } });
+  });
+
+  // Renaming the construct id of one of these replaces (and, for retained ones, orphans) it.
+  test.each([
+    ['Panopticon', 'AWS::Cognito::UserPool', 'Users0A0EEA89', 'Retain'],
+    ['Panopticon', 'AWS::S3::Bucket', 'PanopticonSiteBucket7A8D4AA1', 'Retain'],
+    ['Panopticon', 'AWS::S3::Bucket', 'PanopticonLogBucket6EA4A7DA', 'Retain'],
+    ['Panopticon', 'AWS::Logs::LogGroup', 'PanopticonApiAccessLogsB44FB243', 'Retain'],
+    ['PanopticonPr101', 'AWS::ServiceDiscovery::PrivateDnsNamespace', 'EnvironmentNamespace8BDDFE25', 'Delete'],
+    ['PanopticonPr101', 'AWS::ECS::Cluster', 'EnvironmentClusterE81C7902', 'Delete'],
+    ['PanopticonPr101', 'AWS::Logs::LogGroup', 'EnvironmentLogs030945BC', 'Delete'],
+  ])('%s keeps the logical id of its %s %s (deletion policy %s): renaming it replaces the resource', (stackName, type, logicalId, policy) => {
+    const resources = templates.get(stackName)!.findResources(type);
+    expect(Object.keys(resources)).toContain(logicalId);
+    expect(resources[logicalId].DeletionPolicy ?? 'Delete').toBe(policy);
+  });
+
+  // What survives deleting the dashboard stack, and why (issue 19): everything else is deleted.
+  test('deleting the dashboard stack leaves exactly these resources behind', () => {
+    const reasons: Record<string, string> = {
+      Users0A0EEA89: 'the user pool: the people allowed in, with their MFA enrolment',
+      PanopticonLogBucket6EA4A7DA: 'S3 server access and CloudFront logs: audit data',
+      PanopticonSiteBucket7A8D4AA1: 'the page bucket (not emptied by CloudFormation; holds no data, delete by hand if wanted)',
+      PanopticonApiAccessLogsB44FB243: 'API access logs: audit data',
+      PanopticonHandlerLogGroup729C97E0: 'API function logs',
+      PanopticonDeploymentLogs501D5552: 'page deployment logs',
+      PullRequestCleanupHandlerLogGroup4D8C8548: 'the record of which PR environments the clean-up deleted',
+      PanopticonApiAccountCED99F54: 'AWS::ApiGateway::Account is account-wide: other APIs may log through it',
+      PanopticonApiCloudWatchRoleD5FE660B: 'the account-wide API Gateway logging role the Account setting points at',
+    };
+    const resources = templates.get('Panopticon')!.toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
+    const retained = Object.entries(resources).filter(([, r]) => r.DeletionPolicy === 'Retain').map(([id]) => id).sort();
+    expect(retained).toEqual(Object.keys(reasons).sort());
+  });
+
+  test('a pull-request stack leaves nothing behind when deleted: no resource is retained', () => {
+    for (const pr of pullRequests) {
+      const retained = Object.entries(templates.get(pr.stackName)!.toJSON().Resources as Record<string, { DeletionPolicy?: string }>)
+        .filter(([, r]) => r.DeletionPolicy === 'Retain' || r.DeletionPolicy === 'RetainExceptOnCreate').map(([id]) => id);
+      expect(retained).toEqual([]);
+    }
+  });
+
+  test.each(stacks.map((s) => [s.stackName] as const))('%s matches its snapshot (asset hashes masked)', (name) => {
+    expect(maskAssetHashes(templates.get(name)!.toJSON())).toMatchSnapshot();
   });
 });

@@ -58,6 +58,25 @@ describe('PullRequestEnvironment', () => {
     template.hasResourceProperties('AWS::ECS::Cluster', { Tags: tags });
   });
 
+  test('tags the cluster with the deployed and shared modules and the URL the dashboard links to', () => {
+    const { stack } = build({ url: 'https://pr-42.preview.example.com' });
+    Template.fromStack(stack).hasResourceProperties('AWS::ECS::Cluster', {
+      Tags: Match.arrayWith([
+        { Key: 'pr-modules', Value: 'api web' },
+        { Key: 'pr-shared-modules', Value: 'auth search' },
+        { Key: 'pr-url', Value: 'https://pr-42.preview.example.com' },
+      ]),
+    });
+  });
+
+  test('fails when url is not an http(s) URL a tag can hold', () => {
+    expect(() => build({ url: 'javascript:alert(1)' })).toThrow(/url \("javascript:alert\(1\)"\) must be an http\(s\) URL/);
+  });
+
+  test('the log group is destroyed with the environment (no retained leftovers)', () => {
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+  });
+
   test('points each module at deployed modules through Cloud Map and at shared ones through their endpoint', () => {
     expect(env.endpoints).toEqual({
       api: 'http://api.pr-42.internal:8080',

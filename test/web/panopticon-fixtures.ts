@@ -1,4 +1,4 @@
-import type { ClusterView, ServiceView, Snapshot, TaskView } from '../../web/panopticon/model';
+import type { Child, ClusterView, EksClusterView, KubeNodeView, KubePodView, KubeWorkloadView, ServiceView, Snapshot, TaskView } from '../../web/panopticon/model';
 
 /** A synthetic snapshot at `multiplier` times the talk's scale (35 services, 54 tasks, 29 instances). */
 export function syntheticSnapshot(multiplier = 1): Snapshot {
@@ -27,4 +27,36 @@ export function syntheticSnapshot(multiplier = 1): Snapshot {
     });
   }
   return { generatedAt: '2026-01-01T00:00:00.000Z', ecsCalls: 0, clusters };
+}
+
+/** Serializes virtual nodes to HTML (text escaped) so tests can count elements; the page itself builds DOM nodes. */
+export function toHtml(nodes: Child | Child[]): string {
+  const list = Array.isArray(nodes) ? nodes : [nodes];
+  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]!));
+  return list.map((n) => (typeof n === 'string' ? esc(n)
+    : `<${n.tag}${Object.entries(n.attrs).map(([k, v]) => (v === '' ? ` ${k}` : ` ${k}="${esc(v)}"`)).join('')}>${toHtml(n.children)}</${n.tag}>`)).join('');
+}
+
+/** EKS clusters at `multiplier` times the talk's scale: 35 workloads, 54 pods and 29 nodes per cluster, with problems. */
+export function syntheticEks(multiplier = 1): EksClusterView[] {
+  const views: EksClusterView[] = [];
+  for (let copy = 1; copy <= multiplier; copy++) {
+    const name = `eks-${copy}`;
+    const nodes: KubeNodeView[] = Array.from({ length: 29 }, (_, i) => ({
+      name: `ip-10-1-${copy}-${i}.ec2.internal`, ready: i !== 1, unschedulable: i === 0, instanceType: 'm6g.large', allocatable: { cpuMilli: 1930, memoryMiB: 7120 },
+    }));
+    const workloads: KubeWorkloadView[] = Array.from({ length: 35 }, (_, i) => ({
+      kind: i === 34 ? 'DaemonSet' : 'Deployment', namespace: `team-${i % 4}`, name: `app-${String(i).padStart(2, '0')}`, desired: 2, ready: i === 0 ? 1 : 2, updated: 2,
+    }));
+    const pods: KubePodView[] = Array.from({ length: 54 }, (_, i) => {
+      const w = workloads[i % 35];
+      return {
+        namespace: w.namespace, name: `${w.name}-7d9f8-${i}`, phase: i === 0 ? 'Pending' : 'Running', ready: i !== 0, restarts: 0,
+        nodeName: i === 0 ? undefined : nodes[i % 29].name, workload: `${w.kind}/${w.name}`, cpuRequestMilli: 250, memoryRequestMiB: 512,
+        reason: i === 3 ? 'CrashLoopBackOff' : undefined,
+      };
+    });
+    views.push({ name, kubernetesCalls: 5, skippedObjects: 0, workloads, pods, nodes });
+  }
+  return views;
 }

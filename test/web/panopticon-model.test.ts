@@ -1,10 +1,12 @@
 import {
-  COLLAPSE_ABOVE_SERVICES, escapeHtml, instanceProblems, NO_FILTERS, pullRequestGroups, renderPullRequests, renderTree,
-  serviceProblems, summarize, taskProblems,
+  COLLAPSE_ABOVE_SERVICES, instanceProblems, NO_FILTERS, pullRequestGroups, pullRequestStatuses, renderEksTree, renderHosts, renderPullRequests, renderTree,
+  serviceProblems, summarize, taskProblems, VNode,
 } from '../../web/panopticon/model';
-import { syntheticSnapshot } from './panopticon-fixtures';
+import { syntheticEks, syntheticSnapshot, toHtml } from './panopticon-fixtures';
 
-const count = (html: string, needle: string) => html.split(needle).length - 1;
+const count = (nodes: VNode[] | string, needle: string) => (typeof nodes === 'string' ? nodes : toHtml(nodes)).split(needle).length - 1;
+/** Every tag used anywhere in the tree. */
+const tags = (nodes: (VNode | string)[]): string[] => nodes.flatMap((n) => (typeof n === 'string' ? [] : [n.tag, ...tags(n.children)]));
 
 describe('panopticon page model', () => {
   const snapshot = syntheticSnapshot(1);
@@ -57,14 +59,68 @@ describe('panopticon page model', () => {
 
   test('groups services by their pr-number tag', () => {
     expect(pullRequestGroups(snapshot).map((g) => [g.pr, g.services.length])).toEqual([['100', 2], ['101', 2]]);
-    expect(renderPullRequests(snapshot)).toContain('PR #100');
+    expect(toHtml(renderPullRequests(snapshot))).toContain('PR #100');
   });
 
-  test('escapes names from ECS', () => {
-    expect(escapeHtml('<img src=x onerror="a">&\'')).toBe('&lt;img src=x onerror=&quot;a&quot;&gt;&amp;&#39;');
-    const evil = syntheticSnapshot(1);
-    evil.clusters[0].services[0].events.push({ message: '<script>alert(1)</script>' });
-    expect(renderTree(evil, NO_FILTERS, new Set())).not.toContain('<script>');
+  test('every field from ECS or Kubernetes stays text: markup in names, events and statuses creates no element', () => {
+    const base = syntheticSnapshot(1);
+    base.clusters[0].services[0].events.push({ message: '<script>alert(1)</script>' });
+    const eks = syntheticEks(1);
+    (eks[0].pods[1] as { phase: string }).phase = '<b>x</b>';
+    const evil = { ...base, eks };
+    const ci = evil.clusters[0].containerInstances[0] as { status: string };
+    ci.status = '<img src=x onerror=alert(1)>';
+    const all = [...renderTree(evil, NO_FILTERS, new Set()), ...renderEksTree(evil, NO_FILTERS, new Set()), ...renderHosts(evil, NO_FILTERS), ...renderPullRequests(evil)];
+    expect(new Set(tags(all))).not.toContain('script');
+    expect(new Set(tags(all))).not.toContain('img');
+    expect(toHtml(all)).toContain('&lt;script&gt;');
+  });
+
+  test('the EKS tree: namespace → workload → pod → node, with ready ≠ desired, pending pods and not-ready nodes marked', () => {
+    const s = { ...syntheticSnapshot(1), eks: syntheticEks(1) };
+    const tree = renderEksTree(s, NO_FILTERS, new Set());
+    expect(count(tree, 'data-namespace=')).toBe(4);
+    expect(count(tree, 'data-workload=')).toBe(35);
+    expect(count(tree, 'data-pod=')).toBe(54);
+    expect(toHtml(tree)).toContain('ready 1 of 2');
+    expect(toHtml(tree)).toContain('CrashLoopBackOff');
+    expect(toHtml(tree)).toContain('on a not-ready node');
+  });
+
+  test('an unreadable EKS cluster is shown as such, with the reason', () => {
+    const s = { ...syntheticSnapshot(1), eks: [{ name: 'broken', kubernetesCalls: 1, skippedObjects: 0, error: '/api/v1/pods answered HTTP 500', workloads: [], pods: [], nodes: [] }] };
+    expect(toHtml(renderEksTree(s, NO_FILTERS, new Set()))).toContain('unreadable: /api/v1/pods answered HTTP 500');
+  });
+
+  test('the host view: one box per container instance, node and Fargate/unscheduled group, reservation bars, draining/not-ready marked', () => {
+    const s = { ...syntheticSnapshot(1), eks: syntheticEks(1) };
+    const hosts = toHtml(renderHosts(s, NO_FILTERS));
+    expect(count(hosts, 'data-host=')).toBe(29 + 29 + 1);
+    expect(count(hosts, 'class="host bad"')).toBe(1 + 2 + 1); // draining instance; not-ready and cordoned nodes; unscheduled pods
+    expect(hosts).toContain('cpu 50%');
+    expect(count(hosts, 'data-task=')).toBe(54);
+    expect(count(hosts, 'data-pod=')).toBe(54);
+  });
+
+  test('pull-request environments show existence, deployed and shared modules, health and URL', () => {
+    const s = syntheticSnapshot(1);
+    const pr = s.clusters[3];
+    pr.tags['pr-number'] = '100';
+    pr.tags['pr-modules'] = 'svc-00 svc-02';
+    pr.tags['pr-shared-modules'] = 'auth search';
+    pr.tags['pr-url'] = 'https://pr-100.preview.example.com';
+    const status = pullRequestStatuses(s).find((x) => x.pr === '100')!;
+    expect(status).toMatchObject({ exists: true, deployed: ['svc-00', 'svc-02'], shared: ['auth', 'search'], url: 'https://pr-100.preview.example.com', healthy: true });
+    pr.tags['pr-url'] = 'javascript:alert(1)';
+    expect(pullRequestStatuses(s).find((x) => x.pr === '100')!.url).toBeUndefined();
+  });
+
+  test('renders the host view at ten times the talk scale quickly enough to refresh every few seconds', () => {
+    const big = { ...syntheticSnapshot(10), eks: syntheticEks(10) };
+    const start = process.hrtime.bigint();
+    renderHosts(big, NO_FILTERS);
+    renderEksTree(big, NO_FILTERS, new Set());
+    expect(Number(process.hrtime.bigint() - start) / 1e6).toBeLessThan(500);
   });
 
   test('renders ten times the talk scale quickly enough to refresh every few seconds', () => {
