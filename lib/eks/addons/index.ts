@@ -2,3 +2,4 @@ export * from './network-policy';
 export * from './load-balancer-controller';
 export * from './external-dns';
 export * from './container-logging';
+export * from './karpenter';
