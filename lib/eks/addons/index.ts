@@ -3,3 +3,4 @@ export * from './load-balancer-controller';
 export * from './external-dns';
 export * from './container-logging';
 export * from './karpenter';
+export * from './keda';
