@@ -5,14 +5,8 @@ import { Construct } from 'constructs';
 import { invalidProp, requireDnsLabel, requireDurationInRange, requireIntegerInRange, requireNumberInRange, requireOrdered } from '../private/validation';
 import { Keda } from './addons/keda';
 
-/** Props of {@link NewRelicPodScaling}. */
-export interface NewRelicPodScalingProps {
-  /** The cluster the Deployment runs in. */
-  readonly cluster: eks.ICluster;
-
-  /** The KEDA add-on of that cluster. */
-  readonly keda: Keda;
-
+/** What to scale and on which metric: what `EksPlatform.addNewRelicPodScaling()` takes. */
+export interface NewRelicPodScalingOptions {
   /** Namespace of the Deployment. */
   readonly namespace: string;
 
@@ -78,6 +72,15 @@ export interface NewRelicPodScalingProps {
    * @default Duration.minutes(5)
    */
   readonly scaleInStabilization?: Duration;
+}
+
+/** Props of {@link NewRelicPodScaling}. */
+export interface NewRelicPodScalingProps extends NewRelicPodScalingOptions {
+  /** The cluster the Deployment runs in. */
+  readonly cluster: eks.ICluster;
+
+  /** The KEDA add-on of that cluster. */
+  readonly keda: Keda;
 }
 
 /**

@@ -97,26 +97,8 @@ export interface KarpenterDefaultNodePoolOptions {
   readonly diskSizeGiB?: number;
 }
 
-/** Props of {@link Karpenter}. */
-export interface KarpenterProps {
-  /** The cluster whose nodes Karpenter provisions. */
-  readonly cluster: eks.ICluster;
-
-  /**
-   * Subnets new nodes go in.
-   *
-   * @default - the cluster VPC's private subnets
-   */
-  readonly subnets?: ec2.SubnetSelection;
-
-  /**
-   * Also attach AmazonEKS_CNI_Policy to the node role. Only needed when the cluster's VPC CNI takes
-   * its permissions from the node role; `EksPlatform` gives the CNI its own Pod Identity role.
-   *
-   * @default false
-   */
-  readonly nodeRoleCniPolicy?: boolean;
-
+/** How Karpenter runs: what `EksPlatformProps.karpenter` takes. */
+export interface KarpenterOptions {
   /**
    * The default NodePool and EC2NodeClass.
    *
@@ -145,6 +127,27 @@ export interface KarpenterProps {
    * @default - none
    */
   readonly values?: { [key: string]: unknown };
+}
+
+/** Props of {@link Karpenter}. */
+export interface KarpenterProps extends KarpenterOptions {
+  /** The cluster whose nodes Karpenter provisions. */
+  readonly cluster: eks.ICluster;
+
+  /**
+   * Subnets new nodes go in.
+   *
+   * @default - the cluster VPC's private subnets
+   */
+  readonly subnets?: ec2.SubnetSelection;
+
+  /**
+   * Also attach AmazonEKS_CNI_Policy to the node role. Only needed when the cluster's VPC CNI takes
+   * its permissions from the node role; `EksPlatform` gives the CNI its own Pod Identity role.
+   *
+   * @default false
+   */
+  readonly nodeRoleCniPolicy?: boolean;
 }
 
 const NAMESPACE = 'kube-system';

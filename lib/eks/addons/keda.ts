@@ -7,11 +7,8 @@ import { EksHelmChartVersion } from '../versions';
 import { deepMerge } from './private/merge';
 import { podIdentity } from './private/pod-identity';
 
-/** Props of {@link Keda}. */
-export interface KedaProps {
-  /** The cluster KEDA runs in. */
-  readonly cluster: eks.ICluster;
-
+/** How KEDA runs: what `EksPlatformProps.keda` takes. */
+export interface KedaOptions {
   /**
    * The Helm chart.
    *
@@ -25,6 +22,12 @@ export interface KedaProps {
    * @default - none
    */
   readonly values?: { [key: string]: unknown };
+}
+
+/** Props of {@link Keda}. */
+export interface KedaProps extends KedaOptions {
+  /** The cluster KEDA runs in. */
+  readonly cluster: eks.ICluster;
 }
 
 const NAMESPACE = 'keda';
