@@ -10,6 +10,8 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { ContainerLogging } from './addons/container-logging';
 import { ExternalDns, ExternalDnsPolicy } from './addons/external-dns';
+import { Karpenter, KarpenterOptions } from './addons/karpenter';
+import { Keda, KedaOptions } from './addons/keda';
 import { IngressOptions, LoadBalancerController } from './addons/load-balancer-controller';
 import { AllowTrafficOptions, NetworkPolicies, NetworkPolicyEngine, TrafficProtocol } from './addons/network-policy';
 import { duplicatesOf, invalidProp, requireIntegerInRange } from '../private/validation';
@@ -18,6 +20,7 @@ import { acknowledgeClusterInternals } from './private/acknowledgements';
 import { ignoreRedundantDependsOn } from '../private/cfn-lint';
 import { ensureNamespace } from './private/namespaces';
 import { requireNamespaceName } from './private/names';
+import { NewRelicPodScaling, NewRelicPodScalingOptions } from './new-relic-pod-scaling';
 import { EksAddonVersion, EksKubernetesVersion } from './versions';
 import { VpcCni, VpcCniSettings } from './vpc-cni';
 
@@ -295,6 +298,22 @@ export interface EksPlatformProps {
    * @default - no container log shipping (control-plane logs are always on)
    */
   readonly containerLogging?: EksContainerLoggingOptions;
+
+  /**
+   * Run Karpenter: nodes are launched for pending pods and consolidated away when idle, from a
+   * default Spot + On-Demand NodePool. The system node group stays for Karpenter itself.
+   *
+   * @default - no Karpenter: node groups keep their fixed size range
+   */
+  readonly karpenter?: KarpenterOptions;
+
+  /**
+   * Install KEDA with these options. `addNewRelicPodScaling()` installs it with defaults when this
+   * is not given.
+   *
+   * @default - installed on the first `addNewRelicPodScaling()`
+   */
+  readonly keda?: KedaOptions;
 }
 
 const ALL_LOG_TYPES = [
@@ -344,6 +363,12 @@ export class EksPlatform extends Construct {
 
   /** Container log shipping, when `containerLogging` is given. */
   public readonly containerLogging?: ContainerLogging;
+
+  /** Karpenter, when `karpenter` is given. */
+  public readonly karpenter?: Karpenter;
+
+  private _keda?: Keda;
+  private readonly kedaOptions?: KedaOptions;
 
   private _loadBalancerController?: LoadBalancerController;
   private readonly loadBalancerControllerOptions?: EksLoadBalancerControllerOptions;
@@ -458,6 +483,27 @@ export class EksPlatform extends Construct {
       });
       this.needsNodes(this.containerLogging.chart);
     }
+    if (props.karpenter) {
+      this.karpenter = new Karpenter(this, 'Karpenter', { ...props.karpenter, cluster: this.cluster });
+      this.needsNodes(this.karpenter.chart);
+    }
+    this.kedaOptions = props.keda;
+    if (props.keda) this.ensureKeda();
+  }
+
+  /** KEDA, once `keda` or `addNewRelicPodScaling()` installed it. */
+  public get keda(): Keda | undefined {
+    return this._keda;
+  }
+
+  /**
+   * Scales a Deployment on the New Relic metric `NewRelicMetricBridge` publishes (the one the ECS
+   * services scale on), installing KEDA on first use. Missing or stale data never scales in.
+   */
+  public addNewRelicPodScaling(id: string, options: NewRelicPodScalingOptions): NewRelicPodScaling {
+    const scaling = new NewRelicPodScaling(this, id, { ...options, cluster: this.cluster, keda: this.ensureKeda() });
+    scaling.scaledObject.node.addDependency(this.addNamespace(options.namespace));
+    return scaling;
   }
 
   /** The AWS Load Balancer Controller, once `loadBalancerController` or `addIngress()` installed it. */
@@ -570,6 +616,14 @@ export class EksPlatform extends Construct {
       this.needsNodes(this._loadBalancerController.chart);
     }
     return this._loadBalancerController;
+  }
+
+  private ensureKeda(): Keda {
+    if (!this._keda) {
+      this._keda = new Keda(this, 'Keda', { ...this.kedaOptions, cluster: this.cluster });
+      this.needsNodes(this._keda.chart);
+    }
+    return this._keda;
   }
 
   /** Helm charts wait for their pods: install them only once the system nodes exist. */
