@@ -105,7 +105,7 @@ export class EksMultiTeamStack extends Stack {
     // metric the ECS stack's NewRelicMetricBridge already publishes (map "moderation" in its
     // services): ECS and EKS together still make one New Relic request per poll.
     this.platform.addNewRelicPodScaling('ModerationScaling', {
-      namespace: 'moderation',
+      namespaceName: 'moderation',
       deploymentName: 'moderation',
       metric: new cloudwatch.Metric({
         namespace: 'NewRelic', metricName: 'BusyWorkerRatio', dimensionsMap: { ServiceName: 'moderation' },

@@ -8,7 +8,7 @@ import { Keda } from './addons/keda';
 /** What to scale and on which metric: what `EksPlatform.addNewRelicPodScaling()` takes. */
 export interface NewRelicPodScalingOptions {
   /** Namespace of the Deployment. */
-  readonly namespace: string;
+  readonly namespaceName: string;
 
   /** Name of the Deployment to scale. */
   readonly deploymentName: string;
@@ -109,7 +109,7 @@ export class NewRelicPodScaling extends Construct {
 
   constructor(scope: Construct, id: string, props: NewRelicPodScalingProps) {
     super(scope, id);
-    requireDnsLabel(this, 'namespace', props.namespace);
+    requireDnsLabel(this, 'namespaceName', props.namespaceName);
     requireDnsLabel(this, 'deploymentName', props.deploymentName);
     const target = props.targetValue ?? 60;
     requireNumberInRange(this, 'targetValue', target, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER);
@@ -143,7 +143,7 @@ export class NewRelicPodScaling extends Construct {
     this.scaledObjectSpec = {
       apiVersion: 'keda.sh/v1alpha1',
       kind: 'ScaledObject',
-      metadata: { name: `${props.deploymentName}-newrelic`, namespace: props.namespace },
+      metadata: { name: `${props.deploymentName}-newrelic`, namespace: props.namespaceName },
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: props.deploymentName },
         pollingInterval: polling.toSeconds(),
@@ -187,7 +187,7 @@ export class NewRelicPodScaling extends Construct {
 
     const windowMinutes = Math.max(1, Math.round(window.toSeconds() / period));
     this.missingDataAlarm = new cloudwatch.Alarm(this, 'MissingDataAlarm', {
-      alarmDescription: `No ${metric.metricName} sample for ${props.namespace}/${props.deploymentName} for ${window.toHumanString()}: KEDA holds its replica count until data returns`,
+      alarmDescription: `No ${metric.metricName} sample for ${props.namespaceName}/${props.deploymentName} for ${window.toHumanString()}: KEDA holds its replica count until data returns`,
       metric: metric.with({ statistic: cloudwatch.Stats.SAMPLE_COUNT }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,

@@ -502,7 +502,7 @@ export class EksPlatform extends Construct {
    */
   public addNewRelicPodScaling(id: string, options: NewRelicPodScalingOptions): NewRelicPodScaling {
     const scaling = new NewRelicPodScaling(this, id, { ...options, cluster: this.cluster, keda: this.ensureKeda() });
-    scaling.scaledObject.node.addDependency(this.addNamespace(options.namespace));
+    scaling.scaledObject.node.addDependency(this.addNamespace(options.namespaceName));
     return scaling;
   }
 

@@ -18,7 +18,7 @@ function scaling(props: Partial<ConstructorParameters<typeof NewRelicPodScaling>
   const stack = addonStack();
   const cluster = importedCluster(stack);
   const keda = new Keda(stack, 'Keda', { cluster });
-  const construct = new NewRelicPodScaling(stack, 'Web', { cluster, keda, namespace: 'shop', deploymentName: 'rails-web', metric: bridgeMetric(), ...props });
+  const construct = new NewRelicPodScaling(stack, 'Web', { cluster, keda, namespaceName: 'shop', deploymentName: 'rails-web', metric: bridgeMetric(), ...props });
   return { stack, construct, template: Template.fromStack(stack) };
 }
 
@@ -90,8 +90,8 @@ describe('NewRelicPodScaling', () => {
     const stack2 = addonStack();
     const cluster = importedCluster(stack2);
     const keda = new Keda(stack2, 'Keda', { cluster });
-    new NewRelicPodScaling(stack2, 'Web', { cluster, keda, namespace: 'shop', deploymentName: 'rails-web', metric: bridgeMetric() });
-    new NewRelicPodScaling(stack2, 'Worker', { cluster, keda, namespace: 'shop', deploymentName: 'sidekiq', metric: bridgeMetric() });
+    new NewRelicPodScaling(stack2, 'Web', { cluster, keda, namespaceName: 'shop', deploymentName: 'rails-web', metric: bridgeMetric() });
+    new NewRelicPodScaling(stack2, 'Worker', { cluster, keda, namespaceName: 'shop', deploymentName: 'sidekiq', metric: bridgeMetric() });
     const after = Object.keys(Template.fromStack(stack2).toJSON().Resources).length;
     expect(after - before).toBe(2);
   });
@@ -194,7 +194,7 @@ describe('NewRelicPodScaling validation', () => {
     keda = new Keda(stack, 'Keda', { cluster });
   });
   const make = (id: string, props: Partial<ConstructorParameters<typeof NewRelicPodScaling>[2]>) =>
-    () => new NewRelicPodScaling(stack, id, { cluster, keda, namespace: 'shop', deploymentName: 'web', metric: bridgeMetric(), ...props });
+    () => new NewRelicPodScaling(stack, id, { cluster, keda, namespaceName: 'shop', deploymentName: 'web', metric: bridgeMetric(), ...props });
 
   test('fails when minReplicas is 0 (KEDA would deactivate the workload on a low reading)', () => {
     expect(make('Zero', { minReplicas: 0 })).toThrow(/Zero: minReplicas \(0\) must be a whole number from 1 to 1000/);

@@ -16,8 +16,8 @@ describe('EksPlatform with Karpenter and New Relic pod scaling', () => {
   beforeAll(() => {
     stack = new Stack(testApp(), 'PlatformStack');
     platform = new EksPlatform(stack, 'Platform', { namespaces: ['shop'], karpenter: {} });
-    platform.addNewRelicPodScaling('Web', { namespace: 'shop', deploymentName: 'web', metric: busyRatio('web') });
-    platform.addNewRelicPodScaling('Worker', { namespace: 'shop', deploymentName: 'worker', metric: busyRatio('worker') });
+    platform.addNewRelicPodScaling('Web', { namespaceName: 'shop', deploymentName: 'web', metric: busyRatio('web') });
+    platform.addNewRelicPodScaling('Worker', { namespaceName: 'shop', deploymentName: 'worker', metric: busyRatio('worker') });
     template = Template.fromStack(stack);
   });
 
