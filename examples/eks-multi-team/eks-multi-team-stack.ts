@@ -128,6 +128,8 @@ export class EksMultiTeamStack extends Stack {
       });
       this.platform.allowFromVpc(`alb-to-${team.name}`, { toNamespace: team.name, toService: team.name, ports: [team.port] });
     }
+    // Stack-wide providers aws-cdk-lib adds (VPC default security group lock-down, CfnJson) are acknowledged once, here.
+    EksPlatform.acknowledgeStackProviders(this);
   }
 }
 
