@@ -260,6 +260,10 @@ export class EksPlatform extends Construct {
           'List only application namespaces, e.g. "shop".');
       }
     });
+    if (namespaces.includes(Keda.NAMESPACE)) {
+      invalidProp(this, 'namespaces', Keda.NAMESPACE, 'is the namespace KEDA runs in; default-deny there would cut the API server off KEDA\'s metrics server',
+        'Give the application namespace another name.');
+    }
     const dupNamespaces = duplicatesOf(namespaces);
     if (dupNamespaces.length > 0) invalidProp(this, 'namespaces', dupNamespaces, 'are listed more than once', 'List each namespace once.');
     if (props.externalDns && !props.externalDns.hostedZones?.length === !props.externalDns.cloudMapNamespace) {
@@ -360,6 +364,9 @@ export class EksPlatform extends Construct {
    * services scale on), installing KEDA on first use. Missing or stale data never scales in.
    */
   public addNewRelicPodScaling(id: string, options: NewRelicPodScalingOptions): NewRelicPodScaling {
+    if (options.namespaceName === Keda.NAMESPACE) {
+      invalidProp(this, `addNewRelicPodScaling(${id}).namespaceName`, options.namespaceName, 'is the namespace KEDA itself runs in', 'Scale Deployments in application namespaces.');
+    }
     const scaling = new NewRelicPodScaling(this, id, { ...options, cluster: this.cluster, keda: this.ensureKeda() });
     scaling.scaledObject.node.addDependency(this.addNamespace(options.namespaceName));
     return scaling;

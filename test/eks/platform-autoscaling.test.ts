@@ -69,3 +69,13 @@ describe('EksPlatform without the autoscaling options', () => {
     expect([platform.karpenter, platform.keda]).toEqual([undefined, undefined]);
   });
 });
+
+describe('EksPlatform autoscaling validation', () => {
+  test('fails when keda is listed as an application namespace or a Deployment in it is scaled', () => {
+    expect(() => new EksPlatform(new Stack(testApp(), 'KedaNs'), 'Platform', { namespaces: ['keda'] }))
+      .toThrow(/Platform: namespaces \("keda"\) is the namespace KEDA runs in/);
+    const platform = new EksPlatform(new Stack(testApp(), 'KedaScale'), 'Platform');
+    expect(() => platform.addNewRelicPodScaling('Self', { namespaceName: 'keda', deploymentName: 'keda-operator', metric: busyRatio('x') }))
+      .toThrow(/Platform: addNewRelicPodScaling\(Self\).namespaceName \("keda"\) is the namespace KEDA itself runs in/);
+  });
+});
