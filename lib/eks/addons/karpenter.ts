@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcards } from '../../ecs/private/nag';
-import { invalidProp, requireIntegerInRange } from '../../private/validation';
+import { invalidProp, requireDurationInRange, requireIntegerInRange } from '../../private/validation';
 import { EksHelmChartVersion } from '../versions';
 import { KARPENTER_WILDCARD_REASONS, karpenterControllerStatements } from './private/karpenter-policy';
 import { deepMerge } from './private/merge';
@@ -80,6 +80,15 @@ export interface KarpenterDefaultNodePoolOptions {
    * @default Duration.days(30)
    */
   readonly expireAfter?: Duration;
+
+  /**
+   * Longest a node may take to drain once Karpenter deletes it; pods still running then are
+   * deleted even if a PodDisruptionBudget blocks them. It also bounds a stack delete: the NodePool
+   * manifest is deleted first and waits for its nodes, within the kubectl handler's 15 minutes.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly terminationGracePeriod?: Duration;
 
   /**
    * AMI alias of the EC2NodeClass (`family@version`). Pin a version (e.g. `al2023@v20261101`) in
@@ -302,6 +311,7 @@ interface ResolvedPool {
   readonly consolidateAfter: string;
   readonly budgetPercent: number;
   readonly expireAfter: string;
+  readonly terminationGracePeriod: string;
   readonly amiAlias: string;
   readonly diskSizeGiB: number;
 }
@@ -313,6 +323,8 @@ function validatePool(scope: Construct, o: KarpenterDefaultNodePoolOptions): Res
   requireIntegerInRange(scope, prop('memoryLimitGiB'), o.memoryLimitGiB, 1, 1000000);
   requireIntegerInRange(scope, prop('disruptionBudgetPercent'), o.disruptionBudgetPercent, 0, 100);
   requireIntegerInRange(scope, prop('diskSizeGiB'), o.diskSizeGiB, 20, 16384);
+  requireDurationInRange(scope, prop('terminationGracePeriod'), o.terminationGracePeriod, Duration.minutes(1), Duration.minutes(13),
+    { maxReason: 'a stack delete waits for the drained nodes within the kubectl handler\'s 15 minutes' });
   const categories = o.instanceCategories ?? ['c', 'm', 'r'];
   if (categories.length === 0 || categories.some((c) => !/^[a-z]+$/.test(c))) {
     invalidProp(scope, prop('instanceCategories'), categories, 'must list instance categories as lowercase letters (e.g. "c", "m", "r")', 'Give at least one category such as "m".');
@@ -334,6 +346,7 @@ function validatePool(scope: Construct, o: KarpenterDefaultNodePoolOptions): Res
     consolidateAfter: goDuration(scope, prop('consolidateAfter'), o.consolidateAfter ?? Duration.minutes(1)),
     budgetPercent: o.disruptionBudgetPercent ?? 10,
     expireAfter: goDuration(scope, prop('expireAfter'), o.expireAfter ?? Duration.days(30)),
+    terminationGracePeriod: goDuration(scope, prop('terminationGracePeriod'), o.terminationGracePeriod ?? Duration.minutes(10)),
     amiAlias: alias,
     diskSizeGiB: o.diskSizeGiB ?? 50,
   };
@@ -387,6 +400,7 @@ function nodePool(pool: ResolvedPool): Record<string, unknown> {
             { key: 'karpenter.k8s.aws/instance-generation', operator: 'Gt', values: [String(pool.minGeneration)] },
           ],
           expireAfter: pool.expireAfter,
+          terminationGracePeriod: pool.terminationGracePeriod,
         },
       },
       limits: { cpu: String(pool.cpu), memory: `${pool.memoryGiB}Gi` },

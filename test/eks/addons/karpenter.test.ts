@@ -157,13 +157,15 @@ describe('Karpenter with defaults', () => {
     expect(pool.spec.template.spec.requirements).toContainEqual({ key: 'karpenter.sh/capacity-type', operator: 'In', values: ['spot', 'on-demand'] });
     expect(pool.spec.template.spec.nodeClassRef).toEqual({ group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'default' });
     expect(pool.spec.template.spec.expireAfter).toBe('720h');
+    // Bounded drain: a stack delete waits for the nodes within the kubectl handler's 15 minutes.
+    expect(pool.spec.template.spec.terminationGracePeriod).toBe('10m');
     expect(pool.spec.limits).toEqual({ cpu: '100', memory: '400Gi' });
     expect(pool.spec.disruption).toEqual({ consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '1m', budgets: [{ nodes: '10%' }] });
   });
 
   test('durations match the CRD pattern ^(([0-9]+(s|m|h))+|Never)$', () => {
     const pool = objects.find((o) => o.kind === 'NodePool')!;
-    for (const d of [pool.spec.template.spec.expireAfter, pool.spec.disruption.consolidateAfter]) expect(d).toMatch(/^(([0-9]+(s|m|h))+|Never)$/);
+    for (const d of [pool.spec.template.spec.expireAfter, pool.spec.template.spec.terminationGracePeriod, pool.spec.disruption.consolidateAfter]) expect(d).toMatch(/^(([0-9]+(s|m|h))+|Never)$/);
   });
 
   test('has no unacknowledged cdk-nag findings', () => {
@@ -228,6 +230,11 @@ describe('Karpenter validation', () => {
   test('fails on a fractional consolidation delay', () => {
     expect(() => new Karpenter(stack, 'Frac', { cluster, defaultNodePool: { consolidateAfter: Duration.millis(1500) } }))
       .toThrow(/Frac: defaultNodePool.consolidateAfter \("1 second 500 millis"\) must be a whole number of seconds/);
+  });
+
+  test('fails when the termination grace period would outlast the kubectl handler on delete', () => {
+    expect(() => new Karpenter(stack, 'Grace', { cluster, defaultNodePool: { terminationGracePeriod: Duration.minutes(30) } }))
+      .toThrow(/Grace: defaultNodePool.terminationGracePeriod \("30 minutes"\) exceeds 13 minutes \(a stack delete waits/);
   });
 
   test('fails on a disruption budget above 100 percent and zero replicas', () => {
