@@ -6,6 +6,7 @@
 //   node scripts/check-consumer.js [--prebuilt] [--keep]
 //     --prebuilt  dist/, assets/ and .jsii are already built (npm test built them in earlier gates)
 //     --keep      leave test-artifacts/consumer in place (it is always rebuilt at the next run)
+//     --readme F  the markdown file whose ts blocks are compiled (default README.md)
 const cp = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -14,7 +15,7 @@ const { parseArgs } = require('util');
 const root = path.join(__dirname, '..');
 const work = path.join(root, 'test-artifacts', 'consumer');
 const app = path.join(work, 'app');
-const { values: opts } = parseArgs({ options: { prebuilt: { type: 'boolean' }, keep: { type: 'boolean' } } });
+const { values: opts } = parseArgs({ options: { prebuilt: { type: 'boolean' }, keep: { type: 'boolean' }, readme: { type: 'string', default: 'README.md' }, 'reuse-install': { type: 'boolean' } } });
 
 const problems = [];
 const started = Date.now();
@@ -31,6 +32,19 @@ function fail(message) {
   process.exit(1);
 }
 
+// --reuse-install (a quick loop while editing the README): keep the installed app, redo steps 4-5 only.
+const reuse = opts['reuse-install'] && fs.existsSync(path.join(app, 'node_modules', 'cdk-container-patterns'));
+let packed = { filename: '(reused install)', size: 0, entryCount: 0 };
+let exported = new Set();
+let runtimeTypes = [];
+if (reuse) {
+  for (const d of ['src', 'build', 'cdk.out']) fs.rmSync(path.join(app, d), { recursive: true, force: true });
+  fs.cpSync(path.join(root, 'test', 'consumer', 'src'), path.join(app, 'src'), { recursive: true });
+} else {
+  prepare();
+}
+
+function prepare() {
 // 1. Pack, and check the tarball against what dist/ loads.
 if (!opts.prebuilt) {
   run('npm', ['run', '--silent', 'build'], root);
@@ -38,7 +52,7 @@ if (!opts.prebuilt) {
 }
 fs.rmSync(work, { recursive: true, force: true });
 fs.mkdirSync(work, { recursive: true });
-const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root))[0];
+packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root))[0];
 const tarball = path.join(work, packed.filename);
 const packedFiles = new Set(packed.files.map((f) => f.path));
 for (const required of ['.jsii', 'API.md', 'README.md', 'package.json', packageJson().main, packageJson().types]) {
@@ -76,9 +90,10 @@ run('npm', ['install', '--offline', '--no-save', '--no-audit', '--no-fund', '--l
 // 3. It loads, and exports every type of the jsii assembly.
 const assembly = JSON.parse(fs.readFileSync(path.join(root, '.jsii'), 'utf-8'));
 const exportedNames = JSON.parse(run(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(Object.keys(require("cdk-container-patterns"))))'], app));
-const exported = new Set(exportedNames);
-const runtimeTypes = Object.values(assembly.types).filter((t) => t.kind !== 'interface');
+exported = new Set(exportedNames);
+runtimeTypes = Object.values(assembly.types).filter((t) => t.kind !== 'interface');
 for (const t of runtimeTypes) if (!exported.has(t.name)) problems.push(`require('cdk-container-patterns') lacks ${t.name}, which the jsii assembly declares`);
+}
 
 // The CLI the package installs answers as documented.
 const cliVersion = run(path.join(app, 'node_modules', '.bin', 'config-check'), ['--version'], app).trim();
@@ -88,7 +103,7 @@ if (!run(path.join(app, 'node_modules', '.bin', 'config-check'), ['--help'], app
 // 4. README blocks, exactly as written, beside the app's own programs.
 const cdkJson = { app: 'node build/ecs-only.js', context: JSON.parse(fs.readFileSync(path.join(app, 'node_modules', 'aws-cdk-lib', 'recommended-feature-flags.json'), 'utf-8')) };
 fs.writeFileSync(path.join(app, 'cdk.json'), `${JSON.stringify(cdkJson, null, 2)}\n`);
-const blocks = readmeBlocks(fs.readFileSync(path.join(root, 'README.md'), 'utf-8'));
+const blocks = readmeBlocks(fs.readFileSync(path.resolve(root, opts.readme), 'utf-8'));
 for (const b of blocks) {
   if (!/\.addPlugins\(/.test(b.code) || !/AwsSolutionsChecks/.test(b.code)) {
     problems.push(`README.md line ${b.line} (${b.section}): the block does not apply the cdk-nag packs (Validations.of(app).addPlugins(new AwsSolutionsChecks(app), ...)); every README program runs the same checks a user's app should`);

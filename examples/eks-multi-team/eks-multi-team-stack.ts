@@ -1,4 +1,4 @@
-import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -55,6 +55,8 @@ export class EksMultiTeamStack extends Stack {
     });
     // ECS services in the same VPC register here too, so both platforms find each other by DNS.
     const discovery = new servicediscovery.PrivateDnsNamespace(this, 'Discovery', { name: 'apps.internal', vpc });
+    // Shared by ECS and EKS services of other stacks: kept when this stack is deleted (docs/design.md).
+    discovery.applyRemovalPolicy(RemovalPolicy.RETAIN);
     // Slack only calls HTTPS webhooks: the public route gets a certificate from the existing zone.
     const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' });
     const slackCertificate = new acm.Certificate(this, 'SlackBotCertificate', {

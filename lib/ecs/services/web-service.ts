@@ -75,9 +75,9 @@ export interface WebServiceProps extends AppServiceOptions {
  */
 export class WebService extends Construct implements IAppService {
   /** The ECS service. */
-  public readonly service: ecs.Ec2Service;
+  public readonly service: ecs.IBaseService;
   /** The task definition. */
-  public readonly taskDefinition: ecs.Ec2TaskDefinition;
+  public readonly taskDefinition: ecs.TaskDefinition;
   /** The application container. */
   public readonly container: ecs.ContainerDefinition;
   /** The service's scalable task count, with the CPU baseline attached; add further policies to it. */

@@ -25,9 +25,9 @@ export interface WorkerServiceProps extends AppServiceOptions {
  */
 export class WorkerService extends Construct implements IAppService {
   /** The ECS service. */
-  public readonly service: ecs.Ec2Service;
+  public readonly service: ecs.IBaseService;
   /** The task definition. */
-  public readonly taskDefinition: ecs.Ec2TaskDefinition;
+  public readonly taskDefinition: ecs.TaskDefinition;
   /** The application (job runner) container. */
   public readonly container: ecs.ContainerDefinition;
   /** The service's scalable task count, with the CPU baseline attached; add further policies to it. */
@@ -44,8 +44,9 @@ export class WorkerService extends Construct implements IAppService {
     }
     ({ taskDefinition: this.taskDefinition, container: this.container } = addAppTaskDefinition(this, props,
       props.inheritAgentStopTimeout ? undefined : Duration.seconds(120)));
-    ({ service: this.service, scalableTaskCount: this.scalableTaskCount, cpuScaling: this.cpuScaling } = addAppService(this, props, this.taskDefinition, {}));
-    this.connections = this.service.connections;
+    const created = addAppService(this, props, this.taskDefinition, {});
+    ({ service: this.service, scalableTaskCount: this.scalableTaskCount, cpuScaling: this.cpuScaling } = created);
+    this.connections = created.service.connections;
   }
 
   public disableCpuScaleIn(): void {
