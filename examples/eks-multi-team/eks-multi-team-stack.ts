@@ -1,5 +1,6 @@
-import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -72,6 +73,8 @@ export class EksMultiTeamStack extends Stack {
       networkPolicyEngine: NetworkPolicyEngine.CALICO,
       externalDns: { cloudMapNamespace: discovery },
       containerLogging: { retention: logs.RetentionDays.ONE_MONTH },
+      // GKE's node auto-provisioning: Karpenter launches Spot (else On-Demand) nodes for pending pods.
+      karpenter: { defaultNodePool: { cpuLimit: 64, memoryLimitGiB: 256 } },
     });
     // The recommender's model server wants steady compute; everything else tolerates Spot.
     this.platform.addNodeGroup('MlOnDemand', {
@@ -99,6 +102,21 @@ export class EksMultiTeamStack extends Stack {
     call('slack-bot', 'ml-recommender');
     call('slack-bot', 'moderation');
     call('redash', 'ml-recommender');
+
+    // The moderation service scales on New Relic's busy-worker ratio, read from the CloudWatch
+    // metric the ECS stack's NewRelicMetricBridge already publishes (map "moderation" in its
+    // services): ECS and EKS together still make one New Relic request per poll.
+    this.platform.addNewRelicPodScaling('ModerationScaling', {
+      namespaceName: 'moderation',
+      deploymentName: 'moderation',
+      metric: new cloudwatch.Metric({
+        namespace: 'NewRelic', metricName: 'BusyWorkerRatio', dimensionsMap: { ServiceName: 'moderation' },
+        period: Duration.minutes(1), statistic: cloudwatch.Stats.AVERAGE, unit: cloudwatch.Unit.PERCENT,
+      }),
+      targetValue: 60,
+      minReplicas: 2,
+      maxReplicas: 20,
+    });
 
     // Routes: the Slack bot's webhook on a public ALB; Redash and Spinnaker on one internal ALB.
     for (const team of TEAMS.filter((t) => t.host)) {

@@ -8,6 +8,8 @@ import { Construct } from 'constructs';
 import { EksAccess, EksAccessOptions } from './access';
 import { ContainerLogging, EksContainerLoggingOptions } from './addons/container-logging';
 import { EksExternalDnsOptions, ExternalDns } from './addons/external-dns';
+import { Karpenter, KarpenterOptions } from './addons/karpenter';
+import { Keda, KedaOptions } from './addons/keda';
 import { EksLoadBalancerControllerOptions, IngressOptions, LoadBalancerController } from './addons/load-balancer-controller';
 import { AllowTrafficOptions, EksAllowFromVpcOptions, NetworkPolicies, NetworkPolicyEngine } from './addons/network-policy';
 import { EksEndpointAccess } from './endpoint-access';
@@ -16,6 +18,7 @@ import { acknowledgeClusterInternals } from './private/acknowledgements';
 import { resolveEndpointAccess } from './private/endpoint';
 import { ensureNamespace } from './private/namespaces';
 import { requireNamespaceName } from './private/names';
+import { NewRelicPodScaling, NewRelicPodScalingOptions } from './new-relic-pod-scaling';
 import { createNodeGroup, validateNodeGroup } from './private/node-groups';
 import { requireSupportedVersion } from './private/version-matrix';
 import { vpcCniSettingsFor } from './private/vpc-cni-settings';
@@ -149,6 +152,22 @@ export interface EksPlatformProps {
    * @default - no container log shipping (control-plane logs are always on)
    */
   readonly containerLogging?: EksContainerLoggingOptions;
+
+  /**
+   * Run Karpenter: nodes are launched for pending pods and consolidated away when idle, from a
+   * default Spot + On-Demand NodePool. The system node group stays for Karpenter itself.
+   *
+   * @default - no Karpenter: node groups keep their fixed size range
+   */
+  readonly karpenter?: KarpenterOptions;
+
+  /**
+   * Install KEDA with these options. `addNewRelicPodScaling()` installs it with defaults when this
+   * is not given.
+   *
+   * @default - installed on the first `addNewRelicPodScaling()`
+   */
+  readonly keda?: KedaOptions;
 }
 
 const ALL_LOG_TYPES = [
@@ -192,6 +211,9 @@ export class EksPlatform extends Construct {
   /** Container log shipping, when `containerLogging` is given. */
   public readonly containerLogging?: ContainerLogging;
 
+  /** Karpenter, when `karpenter` is given. */
+  public readonly karpenter?: Karpenter;
+
   /**
    * Acknowledges, with reasons, the cfn-lint findings on the stack-wide singletons aws-cdk-lib adds
    * for features a platform uses: the provider that locks down a new VPC's default security group,
@@ -206,6 +228,9 @@ export class EksPlatform extends Construct {
       ignoreRedundantDependsOn(stack.node.tryFindChild(id)?.node.tryFindChild('Handler'));
     }
   }
+
+  private _keda?: Keda;
+  private readonly kedaOptions?: KedaOptions;
 
   private _loadBalancerController?: LoadBalancerController;
   private readonly loadBalancerControllerOptions?: EksLoadBalancerControllerOptions;
@@ -235,6 +260,10 @@ export class EksPlatform extends Construct {
           'List only application namespaces, e.g. "shop".');
       }
     });
+    if (namespaces.includes(Keda.NAMESPACE)) {
+      invalidProp(this, 'namespaces', Keda.NAMESPACE, 'is the namespace KEDA runs in; default-deny there would cut the API server off KEDA\'s metrics server',
+        'Give the application namespace another name.');
+    }
     const dupNamespaces = duplicatesOf(namespaces);
     if (dupNamespaces.length > 0) invalidProp(this, 'namespaces', dupNamespaces, 'are listed more than once', 'List each namespace once.');
     if (props.externalDns && !props.externalDns.hostedZones?.length === !props.externalDns.cloudMapNamespace) {
@@ -317,6 +346,30 @@ export class EksPlatform extends Construct {
       });
       this.needsNodes(this.containerLogging.chart);
     }
+    if (props.karpenter) {
+      this.karpenter = new Karpenter(this, 'Karpenter', { ...props.karpenter, cluster: this.cluster });
+      this.needsNodes(this.karpenter.chart);
+    }
+    this.kedaOptions = props.keda;
+    if (props.keda) this.ensureKeda();
+  }
+
+  /** KEDA, once `keda` or `addNewRelicPodScaling()` installed it. */
+  public get keda(): Keda | undefined {
+    return this._keda;
+  }
+
+  /**
+   * Scales a Deployment on the New Relic metric `NewRelicMetricBridge` publishes (the one the ECS
+   * services scale on), installing KEDA on first use. Missing or stale data never scales in.
+   */
+  public addNewRelicPodScaling(id: string, options: NewRelicPodScalingOptions): NewRelicPodScaling {
+    if (options.namespaceName === Keda.NAMESPACE) {
+      invalidProp(this, `addNewRelicPodScaling(${id}).namespaceName`, options.namespaceName, 'is the namespace KEDA itself runs in', 'Scale Deployments in application namespaces.');
+    }
+    const scaling = new NewRelicPodScaling(this, id, { ...options, cluster: this.cluster, keda: this.ensureKeda() });
+    scaling.scaledObject.node.addDependency(this.addNamespace(options.namespaceName));
+    return scaling;
   }
 
   /** The AWS Load Balancer Controller, once `loadBalancerController` or `addIngress()` installed it. */
@@ -394,6 +447,14 @@ export class EksPlatform extends Construct {
       this.needsNodes(this._loadBalancerController.chart);
     }
     return this._loadBalancerController;
+  }
+
+  private ensureKeda(): Keda {
+    if (!this._keda) {
+      this._keda = new Keda(this, 'Keda', { ...this.kedaOptions, cluster: this.cluster });
+      this.needsNodes(this._keda.chart);
+    }
+    return this._keda;
   }
 
   /** Helm charts wait for their pods: install them only once the system nodes exist. */

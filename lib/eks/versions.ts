@@ -80,6 +80,25 @@ export class EksHelmChartVersion {
     'aws-for-fluent-bit', 'https://aws.github.io/eks-charts', '0.1.35', '2.32.5');
 
   /**
+   * Karpenter controller (OCI chart on public ECR). Chart and controller share the version; the
+   * controller's IAM policy in `addons/private/karpenter-policy.ts` follows the getting-started
+   * CloudFormation template of the same minor version (website/content/en/v1.14/...).
+   */
+  public static readonly KARPENTER = new EksHelmChartVersion(
+    'karpenter', 'oci://public.ecr.aws/karpenter/karpenter', '1.14.1', '1.14.1');
+
+  /**
+   * Karpenter's CRDs (NodePool, NodeClaim, EC2NodeClass) as their own chart, so a chart upgrade
+   * also upgrades them (Helm never upgrades a chart's `crds/` folder). Keep it at `KARPENTER`'s version.
+   */
+  public static readonly KARPENTER_CRD = new EksHelmChartVersion(
+    'karpenter-crd', 'oci://public.ecr.aws/karpenter/karpenter-crd', '1.14.1', '1.14.1');
+
+  /** KEDA (event-driven pod autoscaling). Chart and operator share the version. */
+  public static readonly KEDA = new EksHelmChartVersion(
+    'keda', 'https://kedacore.github.io/charts', '2.20.2', '2.20.2');
+
+  /**
    * A chart version this library does not list.
    *
    * @param chart the chart name

@@ -60,6 +60,24 @@ describe('EksMultiTeam example', () => {
     template.hasResourceProperties('AWS::EKS::Cluster', { AccessConfig: { BootstrapClusterCreatorAdminPermissions: false } });
   });
 
+  test('scales nodes with Karpenter: pinned chart, Pod Identity, a Spot + On-Demand NodePool within the example\'s limits', () => {
+    template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Release: 'karpenter', Chart: 'karpenter', SkipCrds: true });
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'kube-system', ServiceAccount: 'karpenter' });
+    const pool = manifestObjects(template).find((o) => o.kind === 'NodePool')!;
+    expect(pool.spec.limits).toEqual({ cpu: '64', memory: '256Gi' });
+    expect(pool.spec.template.spec.requirements).toContainEqual({ key: 'karpenter.sh/capacity-type', operator: 'In', values: ['spot', 'on-demand'] });
+  });
+
+  test('scales the moderation Deployment on the bridge\'s New Relic metric through KEDA, holding the count on missing data', () => {
+    const so = manifestObjects(template).find((o) => o.kind === 'ScaledObject')!;
+    expect(so.metadata.namespace).toBe('moderation');
+    expect(so.spec.triggers[0].metadata).toEqual(expect.objectContaining({
+      namespace: 'NewRelic', metricName: 'BusyWorkerRatio', dimensionValue: 'moderation', ignoreNullValues: 'false', minMetricValue: '60',
+    }));
+    expect(so.spec.fallback).toEqual({ failureThreshold: 3, replicas: 2, behavior: 'currentReplicasIfHigher' });
+    template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Release: 'keda', Chart: 'keda' });
+  });
+
   test('passes cdk-nag AwsSolutions and EksV2Checks', () => {
     expect(nagFindings(stack)).toEqual([]);
     expect(nagFindings(stack, new EksV2Checks())).toEqual([]);
