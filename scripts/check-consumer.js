@@ -157,7 +157,10 @@ function listFiles(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
-/** Every ```ts block with the section it sits in; blocks fenced as ```ts are programs and are all compiled. */
+/**
+ * Every ```ts block with the section it sits in; blocks fenced as ```ts are programs and are all compiled.
+ * A block whose first line is `// continues the "<section>" program` is compiled after that section's block.
+ */
 function readmeBlocks(markdown) {
   const out = [];
   let section = 'top';
@@ -170,7 +173,15 @@ function readmeBlocks(markdown) {
     let end = start;
     while (end < lines.length && !/^```\s*$/.test(lines[end])) end++;
     const slug = section.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);
-    out.push({ line: start + 1, section, file: `readme-${String(out.length + 1).padStart(2, '0')}-${slug}`, code: lines.slice(start, end).join('\n') + '\n' });
+    let code = lines.slice(start, end).join('\n') + '\n';
+    // A block that starts with `// continues the "<section>" program` is that section's program plus this block.
+    const continues = /^\/\/ continues the "([^"]+)" program/.exec(lines[start] ?? '');
+    if (continues) {
+      const base = out.find((b) => b.section.startsWith(continues[1]));
+      if (!base) throw new Error(`README.md line ${start + 1}: continues "${continues[1]}", but no earlier ts block sits in a section of that name`);
+      code = `${base.code}\n${code}`;
+    }
+    out.push({ line: start + 1, section, file: `readme-${String(out.length + 1).padStart(2, '0')}-${slug}`, code });
     i = end;
   }
   return out;
