@@ -70,7 +70,7 @@ describe('secondary files are shipped to S3 by a sidecar', () => {
         { ContainerPath: '/fluentd/buffer', SourceVolume: 'buffer', ReadOnly: false },
         { ContainerPath: '/tmp', SourceVolume: 'shipper-scratch', ReadOnly: false },
       ]);
-      expect(environmentOf(shipper)).toMatchObject({ SOURCE_DIR: '/fluentd/buffer/failed', INTERVAL_SECONDS: '300', MIN_AGE_SECONDS: '60', HOME: '/tmp' });
+      expect(environmentOf(shipper)).toMatchObject({ SOURCE_DIR: '/fluentd/buffer/failed', INTERVAL_SECONDS: '300', MIN_AGE_SECONDS: '60', HOME: '/tmp', AWS_DEFAULT_REGION: stack.region });
       // fluentd depends on the shipper, so ECS stops fluentd first and the shipper's SIGTERM pass sees fluentd's last writes.
       expect(fluentd.DependsOn).toContainEqual({ ContainerName: 'SecondaryFileShipper', Condition: 'START' });
     }

@@ -95,6 +95,8 @@ export function addSecondaryFileShipper(scope: Construct, taskDefinition: ecs.Ta
       INTERVAL_SECONDS: String(SHIP_INTERVAL_SECONDS),
       MIN_AGE_SECONDS: String(SHIP_MIN_AGE_SECONDS),
       HOME: SCRATCH_PATH,
+      // The EC2 launch type sets no region in the container, and the AWS CLI needs one.
+      AWS_DEFAULT_REGION: options.bucket.env.region,
     },
     stopTimeout: Duration.seconds(60),
     logging: ecs.LogDrivers.awsLogs({ logGroup: options.logGroup, streamPrefix: options.streamPrefix, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
