@@ -106,14 +106,15 @@ describe('LogAggregators and LogForwarder', () => {
     }
   });
 
-  test('an S3 aggregator may only put objects under its own prefix', () => {
+  test('an S3 aggregator may only put objects under its own prefix and its own secondary-file prefix', () => {
     const policy = resources[idOf(aggregators.aggregatorFor('rails').taskDefinition.taskRole.node.findChild('DefaultPolicy') as never)];
+    const objects = (key: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf(aggregators.logBucket as never), 'Arn'] }, key]] });
     expect(policy.Properties.PolicyDocument).toEqual({
       Version: '2012-10-17',
       Statement: [{
         Action: 's3:PutObject',
         Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf(aggregators.logBucket as never), 'Arn'] }, '/logs/rails/*']] },
+        Resource: [objects('/logs/rails/*'), objects('/secondary/aggregators/rails/*')],
       }],
     });
   });
@@ -142,7 +143,8 @@ describe('LogAggregators and LogForwarder', () => {
     for (const td of [forwarder.taskDefinition, ...aggregators.aggregators.map((a) => a.taskDefinition)]) {
       const [init, fluentd] = containersOf(resources, idOf(td));
       expect(init).toMatchObject({ Name: 'BufferOwner', Essential: false, User: '0' });
-      expect(fluentd).toMatchObject({ Name: 'Fluentd', Essential: true, User: 'fluent', StopTimeout: 120, DependsOn: [{ ContainerName: 'BufferOwner', Condition: 'SUCCESS' }] });
+      expect(fluentd).toMatchObject({ Name: 'Fluentd', Essential: true, User: 'fluent', StopTimeout: 120 });
+      expect(fluentd.DependsOn).toContainEqual({ ContainerName: 'BufferOwner', Condition: 'SUCCESS' });
       expect(fluentd.MountPoints).toEqual([{ ContainerPath: '/fluentd/buffer', SourceVolume: 'buffer', ReadOnly: false }]);
     }
   });

@@ -78,6 +78,21 @@ describe('RailsOnEcs example', () => {
     expect(daemons.map((d) => d.Properties.Cluster)).toEqual([{ Ref: idOf(stack.applicationCluster) }, { Ref: idOf(stack.utilityCluster) }]);
   });
 
+  test('every forwarder and aggregator task ships its secondary files to its own prefix of the log bucket', () => {
+    const bucket = { Ref: idOf(stack.aggregators.logBucket as never) };
+    const expected: Array<[{ node: { defaultChild?: unknown } }, string]> = [
+      [stack.applicationForwarder.taskDefinition, `/secondary/forwarders/${stack.applicationForwarder.telemetryFleet}/`],
+      [stack.utilityForwarder.taskDefinition, `/secondary/forwarders/${stack.utilityForwarder.telemetryFleet}/`],
+      ...LOG_TYPES.map((t): [{ node: { defaultChild?: unknown } }, string] => [stack.aggregators.aggregatorFor(t).taskDefinition, `/secondary/aggregators/${t}/`]),
+    ];
+    for (const [taskDefinition, prefix] of expected) {
+      const containers = containersOf(idOf(taskDefinition)) as Array<Container & { Essential?: boolean }>;
+      const shipper = containers.find((c) => c.Name === 'SecondaryFileShipper')!;
+      expect(shipper.Essential).toBe(false);
+      expect(shipper.Environment!.find((e) => e.Name === 'DESTINATION')!.Value).toEqual({ 'Fn::Join': ['', ['s3://', bucket, prefix]] });
+    }
+  });
+
   test('each log type has its own aggregator service with at least 2 tasks spread across AZs', () => {
     expect(stack.aggregators.logTypes).toEqual(LOG_TYPES);
     for (const aggregator of stack.aggregators.aggregators) {

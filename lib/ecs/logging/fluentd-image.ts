@@ -20,6 +20,12 @@ export class FluentdImage {
   public static readonly CLOUDWATCH_V1_17 = new FluentdImage('fluent/fluentd-kubernetes-daemonset:v1.17-debian-cloudwatch-1', ['--gemfile', '/fluentd/Gemfile']);
 
   /**
+   * The AWS CLI image of the sidecar that ships secondary files to S3 (not a fluentd image: only
+   * pinned here beside the fluentd images so that every version of the logging tier lives in one place).
+   */
+  public static readonly SECONDARY_FILE_SHIPPER_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.17.0';
+
+  /**
    * Any other image from a registry, e.g. a mirror in ECR Public or your own build with more plugins.
    * @param imageName name and tag (or digest) of the image
    * @param fluentdArgs extra arguments of the `fluentd` command, e.g. `['--gemfile', '/fluentd/Gemfile']`

@@ -14,6 +14,7 @@ import { FLUENTD_BUFFER_PATH, FLUENTD_FAILED_PATH, fluentdContainerParts } from 
 import { AGGREGATOR_PORT, MONITOR_PORT, TELEMETRY_INTERVAL_SECONDS } from './private/constants';
 import { allowForwarders } from './private/network';
 import { AggregatorConfig, aggregatorPluginId, BufferConfig, OverflowAction, renderAggregatorConfig } from './private/fluentd-config';
+import { addSecondaryFileShipper, SECONDARY_KEY_ROOT } from './private/secondary-shipper';
 import { addRouteAlarms, addTelemetryFilters, FluentdMetricName, fluentdMetric } from './private/telemetry';
 import { dnsLabelOf, idOf, validateLogType } from './private/tags';
 import { acknowledgeWildcards } from '../private/nag';
@@ -113,6 +114,14 @@ export interface LogAggregatorsProps {
    * @default true
    */
   readonly createAlarms?: boolean;
+  /**
+   * Bucket the aggregators' secondary files (chunks that failed with an unrecoverable error) are
+   * shipped to, under `secondary/aggregators/<log type>/<host>/<output>/`, every 5 minutes and
+   * when a task stops. The forwarders of a `LogForwarder` use it too.
+   * @default - `logBucket`, or the log bucket created for the S3 outputs; none when every output
+   * is CloudWatch Logs and no `logBucket` is given: secondary files then stay on the host (synth warns)
+   */
+  readonly secondaryFileBucket?: s3.IBucket;
 }
 
 /** Where the forwarders send one log type. */
@@ -169,7 +178,8 @@ export interface LogAggregatorsAttributes {
  * forwarders through Cloud Map DNS, buffering on disk; each delivers to S3 (write access to its
  * own prefix only) or to CloudWatch Logs, retrying forever. A full buffer (4 GiB) stops reading
  * (`overflow_action block`), so the forwarders keep the unacknowledged chunks; chunks that fail
- * with an unrecoverable error go to a `secondary_file` output. Telemetry, metrics and default
+ * with an unrecoverable error go to a `secondary_file` output, which a sidecar moves to
+ * `secondaryFileBucket` every 5 minutes and when the task stops. Telemetry, metrics and default
  * alarms as for {@link LogForwarder}.
  */
 export class LogAggregators extends Construct implements ILogAggregators {
@@ -187,6 +197,8 @@ export class LogAggregators extends Construct implements ILogAggregators {
   public readonly defaultLogType: string;
   /** The shared log bucket, when an S3 output uses it. */
   public readonly logBucket?: s3.IBucket;
+  /** Where secondary files of aggregators and forwarders are shipped to, when there is a bucket. */
+  public readonly secondaryFileBucket?: s3.IBucket;
   /** The log group of the aggregators' own fluentd logs and telemetry. */
   public readonly diagnosticsLogGroup: logs.LogGroup;
   /** The aggregators' security groups, with the aggregator port as default port. */
@@ -209,6 +221,7 @@ export class LogAggregators extends Construct implements ILogAggregators {
     this.dnsNamespace = props.dnsNamespace ?? this.newNamespace(vpc, props.namespaceName ?? 'logging.internal');
     const needsBucket = props.logTypes.some((t) => t.output.kind === LogOutputKind.S3 && !t.output.bucket);
     if (needsBucket) this.logBucket = props.logBucket ?? this.newLogBucket();
+    this.secondaryFileBucket = props.secondaryFileBucket ?? props.logBucket ?? this.logBucket;
 
     this.diagnosticsLogGroup = new logs.LogGroup(this, 'DiagnosticsLogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -328,6 +341,12 @@ export class LogAggregators extends Construct implements ILogAggregators {
         invalidProp(this, `logTypes[${i}].output.prefix`, t.output.prefix, 'must be one or more path segments each ending in "/"', 'Use a prefix like "logs/rails/".');
       }
     });
+    props.logTypes.forEach((t, i) => {
+      if (t.output.prefix?.startsWith(SECONDARY_KEY_ROOT)) {
+        invalidProp(this, `logTypes[${i}].output.prefix`, t.output.prefix, `starts with "${SECONDARY_KEY_ROOT}", where the secondary files of the logging tier are shipped`,
+          'Use another prefix, like "logs/<log type>/".');
+      }
+    });
     const prefixes = props.logTypes.filter((t) => t.output.kind === LogOutputKind.S3 && !t.output.bucket).map((t) => t.output.prefix ?? `logs/${t.name}/`);
     for (const a of prefixes) {
       const overlapping = prefixes.find((b) => b !== a && b.startsWith(a));
@@ -421,7 +440,7 @@ export class LogAggregators extends Construct implements ILogAggregators {
     // The buffer lives on the host so that a replaced task on the same instance resumes its chunks;
     // the distinct-instance constraint below keeps two tasks of one log type off the same folder.
     const hostPath = `/var/lib/fluentd/aggregator-${label}`;
-    fluentdContainerParts(taskDefinition, {
+    const fluentd = fluentdContainerParts(taskDefinition, {
       image,
       config: fluentdConfig,
       hostPath,
@@ -430,6 +449,13 @@ export class LogAggregators extends Construct implements ILogAggregators {
       streamPrefix: `aggregator-${label}`,
       portMappings: [{ containerPort: AGGREGATOR_PORT, protocol: ecs.Protocol.TCP }],
       cpu: options.cpu ?? 256,
+    });
+    addSecondaryFileShipper(scope, taskDefinition, fluentd, {
+      bucket: this.secondaryFileBucket,
+      keyPrefix: `${SECONDARY_KEY_ROOT}aggregators/${logType}/`,
+      logGroup: this.diagnosticsLogGroup,
+      streamPrefix: `aggregator-${label}-shipper`,
+      what: `The "${logType}" aggregators`,
     });
 
     const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
@@ -458,7 +484,7 @@ export class LogAggregators extends Construct implements ILogAggregators {
       },
     });
     acknowledgeWildcards(taskDefinition.taskRole, [
-      { finding: /^Resource::.*\/\*$/, actions: /^s3:PutObject$/, reason: 'The aggregators write objects with generated names, so the grant covers every key under this log type\'s own prefix and nothing else in the bucket.' },
+      { finding: /^Resource::.*\/\*$/, actions: /^s3:PutObject$/, reason: 'The aggregators and their secondary-file shipper write objects with generated names, so the grants cover every key under this log type\'s own output prefix and its own secondary-file prefix, nothing else in the bucket.' },
       { finding: /^Resource::.*:log-stream:\*$/, actions: /^logs:(CreateLogStream|PutLogEvents|DescribeLogStreams)$/, reason: 'fluent-plugin-cloudwatch-logs creates one stream per tag at run time, inside this log type\'s own log group only.' },
     ]);
     return { logType, hostname, port: AGGREGATOR_PORT, service, taskDefinition, fluentdConfig, securityGroup };

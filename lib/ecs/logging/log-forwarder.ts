@@ -3,14 +3,17 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { FluentdImage } from './fluentd-image';
-import { ILogAggregators } from './log-aggregators';
+import { ILogAggregators, LogAggregators } from './log-aggregators';
 import { FORWARDER_PORT, MIN_FORWARDER_MEMORY_MIB, MONITOR_PORT, TELEMETRY_INTERVAL_SECONDS } from './private/constants';
 import { FLUENTD_BUFFER_PATH, FLUENTD_FAILED_PATH, fluentdContainerParts } from './private/fluentd-container';
 import { allowForwarders } from './private/network';
 import { forwarderPluginId, OverflowAction, renderForwarderConfig, UNMATCHED_ROUTE } from './private/fluentd-config';
+import { addSecondaryFileShipper, SECONDARY_KEY_ROOT } from './private/secondary-shipper';
 import { addRouteAlarms, addTelemetryFilters, FluentdMetricName, fluentdMetric } from './private/telemetry';
+import { acknowledgeWildcards } from '../private/nag';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 
 /** Disk budget of each of the forwarder's per-type file buffers, on every host. */
@@ -57,6 +60,13 @@ export interface LogForwarderProps {
    * @default true
    */
   readonly createAlarms?: boolean;
+  /**
+   * Bucket the forwarders' secondary files are shipped to, under
+   * `secondary/forwarders/<telemetryFleet>/<host>/<output>/`, every 5 minutes and when a forwarder stops.
+   * @default - the aggregators' `secondaryFileBucket` when they are a `LogAggregators` of this app;
+   * otherwise none: secondary files stay on the host (synth warns)
+   */
+  readonly secondaryFileBucket?: s3.IBucket;
 }
 
 /**
@@ -80,7 +90,9 @@ export interface LogForwarderProps {
  * - Delivery to the aggregators is at least once (`require_ack_response`): a chunk is sent again
  *   when its acknowledgement does not come within 60 s, so duplicates are possible.
  * - Only chunks that fail with an unrecoverable error go to the host's `secondary_file` folder,
- *   counted as `SecondaryFileWrites` and alarmed at once.
+ *   counted as `SecondaryFileWrites` and alarmed at once. A sidecar moves them to
+ *   `secondaryFileBucket` every 5 minutes and when the task stops, so a terminated instance does
+ *   not take them along.
  * - fluentd's own `fluent.*` events go to the diagnostics log group only (`<label @FLUENT_LOG>`).
  */
 export class LogForwarder extends Construct implements ec2.IConnectable {
@@ -105,6 +117,10 @@ export class LogForwarder extends Construct implements ec2.IConnectable {
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** The value of the `Fleet` dimension of this forwarder's metrics. */
   public readonly telemetryFleet: string;
+  /** Where secondary files are shipped to, when there is a bucket. */
+  public readonly secondaryFileBucket?: s3.IBucket;
+  /** Key prefix of the shipped secondary files (ends in "/"). */
+  public readonly secondaryFilePrefix: string;
 
   private readonly routes: string[];
 
@@ -148,7 +164,7 @@ export class LogForwarder extends Construct implements ec2.IConnectable {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', { networkMode: ecs.NetworkMode.HOST });
-    fluentdContainerParts(this.taskDefinition, {
+    const fluentd = fluentdContainerParts(this.taskDefinition, {
       image: props.image ?? FluentdImage.FORWARDER_V1_17,
       config: this.fluentdConfig,
       hostPath: '/var/lib/fluentd/forwarder',
@@ -158,6 +174,19 @@ export class LogForwarder extends Construct implements ec2.IConnectable {
       streamPrefix: 'forwarder',
       portMappings: [{ containerPort: FORWARDER_PORT, hostPort: FORWARDER_PORT, protocol: ecs.Protocol.TCP }],
     });
+    this.secondaryFileBucket = props.secondaryFileBucket
+      ?? (props.aggregators instanceof LogAggregators ? props.aggregators.secondaryFileBucket : undefined);
+    this.secondaryFilePrefix = `${SECONDARY_KEY_ROOT}forwarders/${this.telemetryFleet}/`;
+    addSecondaryFileShipper(this, this.taskDefinition, fluentd, {
+      bucket: this.secondaryFileBucket,
+      keyPrefix: this.secondaryFilePrefix,
+      logGroup: this.diagnosticsLogGroup,
+      streamPrefix: 'forwarder-shipper',
+      what: 'The forwarders',
+    });
+    acknowledgeWildcards(this.taskDefinition.taskRole, [
+      { finding: /^Resource::.*\/\*$/, actions: /^s3:PutObject$/, reason: 'Secondary files get generated names (host, output, time), so the grant covers every key under this forwarder fleet\'s own secondary-file prefix and nothing else in the bucket.' },
+    ]);
 
     this.service = new ecs.Ec2Service(this, 'Service', {
       cluster: props.cluster,
