@@ -6,10 +6,11 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { AppServiceOptions, IAppService } from './app-service';
-import { addAppService, addAppTaskDefinition, disableScaleIn, validateAppServiceOptions } from './private/app-service-parts';
+import { addAppService, addAppTaskDefinition, disableScaleIn, registerInCloudMap, validateAppServiceOptions } from './private/app-service-parts';
 import { ForwarderLogging } from '../logging/log-driver';
 import { ignoreRedundantDependsOn } from '../../private/cfn-lint';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
@@ -92,6 +93,8 @@ export class WebService extends Construct implements IAppService {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** The proxy container, when `proxyImage` is set. */
   public readonly proxyContainer?: ecs.ContainerDefinition;
+  /** The Cloud Map service the tasks register in, when `cloudMap` is set. */
+  public readonly cloudMapService?: servicediscovery.IService;
   private readonly cpuScaling: appscaling.TargetTrackingScalingPolicy;
 
   constructor(scope: Construct, id: string, props: WebServiceProps) {
@@ -168,6 +171,10 @@ export class WebService extends Construct implements IAppService {
         unhealthyThresholdCount: 3,
       },
     });
+    if (props.cloudMap) {
+      const container = target.containerName === 'proxy' ? this.proxyContainer! : this.container;
+      this.cloudMapService = registerInCloudMap(service, props.cloudMap, container, props.cloudMap.containerPort ?? target.containerPort);
+    }
     // aws-cdk-lib makes the service depend on the target group it already references.
     ignoreRedundantDependsOn(service.node.defaultChild);
   }
@@ -223,6 +230,12 @@ export class WebService extends Construct implements IAppService {
     }
     requireIntegerInRange(this, 'containerPort', props.containerPort, 1, 65535);
     requireIntegerInRange(this, 'proxyPort', props.proxyPort, 1, 65535);
+    const published = props.cloudMap?.containerPort;
+    const targetPort = props.proxyImage ? (props.proxyPort ?? 80) : (props.containerPort ?? 8080);
+    if (published !== undefined && !Token.isUnresolved(published) && published !== targetPort) {
+      invalidProp(this, 'cloudMap.containerPort', published, `is not the port the load balancer targets (${targetPort})`,
+        'Leave cloudMap.containerPort unset to publish that port; callers then go through the same container as the load balancer.');
+    }
     if (props.proxyImage === undefined && (props.proxyPort !== undefined || props.proxyLogTag !== undefined)) {
       invalidProp(this, props.proxyPort !== undefined ? 'proxyPort' : 'proxyLogTag', props.proxyPort ?? props.proxyLogTag, 'is set but proxyImage is not', 'Set proxyImage to add the proxy, or remove the proxy options.');
     }

@@ -2,9 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { AppServiceOptions, IAppService } from './app-service';
-import { addAppService, addAppTaskDefinition, disableScaleIn, validateAppServiceOptions } from './private/app-service-parts';
+import { addAppService, addAppTaskDefinition, disableScaleIn, registerInCloudMap, validateAppServiceOptions } from './private/app-service-parts';
 import { invalidProp } from '../../private/validation';
 
 /** Props of a {@link WorkerService}. */
@@ -34,6 +35,8 @@ export class WorkerService extends Construct implements IAppService {
   public readonly scalableTaskCount: ecs.ScalableTaskCount;
   /** The hosts of the service's tasks (bridge mode: the cluster's instances). */
   public readonly connections: ec2.Connections;
+  /** The Cloud Map service the tasks register in, when `cloudMap` is set. */
+  public readonly cloudMapService?: servicediscovery.IService;
   private readonly cpuScaling: appscaling.TargetTrackingScalingPolicy;
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
@@ -42,10 +45,19 @@ export class WorkerService extends Construct implements IAppService {
     if (props.inheritAgentStopTimeout && props.stopTimeout !== undefined) {
       invalidProp(this, 'stopTimeout', `${props.stopTimeout.toSeconds()} seconds`, 'is set together with inheritAgentStopTimeout', 'Remove stopTimeout to inherit the agent\'s ECS_CONTAINER_STOP_TIMEOUT, or unset inheritAgentStopTimeout.');
     }
+    if (props.cloudMap && props.cloudMap.containerPort === undefined) {
+      invalidProp(this, 'cloudMap.containerPort', undefined, 'is missing: a worker has no port unless you name the one it listens on',
+        'Set cloudMap.containerPort to the port the worker serves (e.g. 8080), or do not register a worker that takes no calls.');
+    }
     ({ taskDefinition: this.taskDefinition, container: this.container } = addAppTaskDefinition(this, props,
       props.inheritAgentStopTimeout ? undefined : Duration.seconds(120)));
     ({ service: this.service, scalableTaskCount: this.scalableTaskCount, cpuScaling: this.cpuScaling } = addAppService(this, props, this.taskDefinition, {}));
     this.connections = this.service.connections;
+    if (props.cloudMap) {
+      // Bridge mode: a dynamic host port per task, which the SRV record carries.
+      this.container.addPortMappings({ containerPort: props.cloudMap.containerPort!, hostPort: 0, protocol: ecs.Protocol.TCP });
+      this.cloudMapService = registerInCloudMap(this.service, props.cloudMap, this.container, props.cloudMap.containerPort!);
+    }
   }
 
   public disableCpuScaleIn(): void {
