@@ -29,6 +29,13 @@ describe('WebService in a Cloud Map namespace', () => {
     expect(web.cloudMapService).toBeDefined();
   });
 
+  test('its internal load balancer accepts port 80 from the VPC only, never from 0.0.0.0/0', () => {
+    const lbSg = template.toJSON().Resources[stack.resolve((web.loadBalancer.connections.securityGroups[0].node.defaultChild as unknown as { logicalId: string }).logicalId)];
+    expect(lbSg.Properties.SecurityGroupIngress).toEqual([
+      { CidrIp: { 'Fn::GetAtt': [expect.stringMatching(/^Vpc/), 'CidrBlock'] }, Description: 'Callers inside the VPC', FromPort: 80, IpProtocol: 'tcp', ToPort: 80 },
+    ]);
+  });
+
   test('the SRV records point at the container the load balancer targets: the proxy', () => {
     template.hasResourceProperties('AWS::ECS::Service', {
       ServiceRegistries: [{ ContainerName: 'proxy', ContainerPort: 8080, RegistryArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WebServiceCloudmapService'), 'Arn'] } }],

@@ -38,7 +38,8 @@ export interface WebServiceProps extends AppServiceOptions {
    */
   readonly certificate?: acm.ICertificate;
   /**
-   * Whether the load balancer is internet-facing.
+   * Whether the load balancer is internet-facing. An internal one accepts its listener ports from
+   * the VPC's CIDR only.
    * @default true
    */
   readonly publicLoadBalancer?: boolean;
@@ -137,15 +138,29 @@ export class WebService extends Construct implements IAppService {
       }
     }
 
+    // An internal load balancer takes its listener ports from the VPC only, not from 0.0.0.0/0.
+    const open = props.publicLoadBalancer ?? true;
     if (props.certificate) {
       this.listener = this.loadBalancer.addListener('HttpsListener', {
         port: 443,
         certificates: [props.certificate],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open,
       });
-      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open });
     } else {
-      this.listener = this.loadBalancer.addListener('HttpListener', { port: 80 });
+      this.listener = this.loadBalancer.addListener('HttpListener', { port: 80, open });
+    }
+    if (!open) {
+      for (const port of props.certificate ? [443, 80] : [80]) {
+        this.loadBalancer.connections.allowFrom(ec2.Peer.ipv4(props.cluster.vpc.vpcCidrBlock), ec2.Port.tcp(port), 'Callers inside the VPC');
+      }
+      for (const sg of this.loadBalancer.connections.securityGroups) {
+        Validations.of(sg).acknowledge({
+          id: 'AwsSolutions-EC23',
+          reason: 'An internal load balancer accepts its listener ports from the VPC CIDR only; cdk-nag cannot resolve the CIDR token and reports it as open.',
+        });
+      }
     }
 
     const { service, scalableTaskCount, cpuScaling } = addAppService(this, props, this.taskDefinition, {
