@@ -52,11 +52,11 @@ export class RailsOnEcsStack extends Stack {
   /** The worker service construct. */
   public readonly worker: WorkerService;
   /** The unicorn web ECS service. */
-  public readonly webService: ecs.Ec2Service;
-  public readonly webTaskDefinition: ecs.Ec2TaskDefinition;
+  public readonly webService: ecs.IBaseService;
+  public readonly webTaskDefinition: ecs.TaskDefinition;
   /** The job worker ECS service. */
-  public readonly workerService: ecs.Ec2Service;
-  public readonly workerTaskDefinition: ecs.Ec2TaskDefinition;
+  public readonly workerService: ecs.IBaseService;
+  public readonly workerTaskDefinition: ecs.TaskDefinition;
   /** The per-log-type aggregators. */
   public readonly aggregators: LogAggregators;
   /** The forwarder daemons of each cluster. */

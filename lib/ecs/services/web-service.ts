@@ -76,10 +76,10 @@ export interface WebServiceProps extends AppServiceOptions {
  * health check path, a deployment circuit breaker that rolls back, and CPU target tracking.
  */
 export class WebService extends Construct implements IAppService {
-  /** The ECS service. */
-  public readonly service: ecs.Ec2Service;
-  /** The task definition. */
-  public readonly taskDefinition: ecs.Ec2TaskDefinition;
+  /** The ECS service (an `ecs.Ec2Service`; typed as the interface jsii requires of IAppService). */
+  public readonly service: ecs.IBaseService;
+  /** The task definition (an `ecs.Ec2TaskDefinition` in bridge mode). */
+  public readonly taskDefinition: ecs.TaskDefinition;
   /** The application container. */
   public readonly container: ecs.ContainerDefinition;
   /** The service's scalable task count, with the CPU baseline attached; add further policies to it. */

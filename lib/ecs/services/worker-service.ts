@@ -25,10 +25,10 @@ export interface WorkerServiceProps extends AppServiceOptions {
  * so that a worker told to stop can finish the job in hand instead of being killed mid-job.
  */
 export class WorkerService extends Construct implements IAppService {
-  /** The ECS service. */
-  public readonly service: ecs.Ec2Service;
-  /** The task definition. */
-  public readonly taskDefinition: ecs.Ec2TaskDefinition;
+  /** The ECS service (an `ecs.Ec2Service`; typed as the interface jsii requires of IAppService). */
+  public readonly service: ecs.IBaseService;
+  /** The task definition (an `ecs.Ec2TaskDefinition` in bridge mode). */
+  public readonly taskDefinition: ecs.TaskDefinition;
   /** The application (job runner) container. */
   public readonly container: ecs.ContainerDefinition;
   /** The service's scalable task count, with the CPU baseline attached; add further policies to it. */
@@ -49,14 +49,18 @@ export class WorkerService extends Construct implements IAppService {
       invalidProp(this, 'cloudMap.containerPort', undefined, 'is missing: a worker has no port unless you name the one it listens on',
         'Set cloudMap.containerPort to the port the worker serves (e.g. 8080), or do not register a worker that takes no calls.');
     }
-    ({ taskDefinition: this.taskDefinition, container: this.container } = addAppTaskDefinition(this, props,
-      props.inheritAgentStopTimeout ? undefined : Duration.seconds(120)));
-    ({ service: this.service, scalableTaskCount: this.scalableTaskCount, cpuScaling: this.cpuScaling } = addAppService(this, props, this.taskDefinition, {}));
-    this.connections = this.service.connections;
+    const { taskDefinition, container } = addAppTaskDefinition(this, props, props.inheritAgentStopTimeout ? undefined : Duration.seconds(120));
+    this.taskDefinition = taskDefinition;
+    this.container = container;
+    const { service, scalableTaskCount, cpuScaling } = addAppService(this, props, taskDefinition, {});
+    this.service = service;
+    this.scalableTaskCount = scalableTaskCount;
+    this.cpuScaling = cpuScaling;
+    this.connections = service.connections;
     if (props.cloudMap) {
       // Bridge mode: a dynamic host port per task, which the SRV record carries.
       this.container.addPortMappings({ containerPort: props.cloudMap.containerPort!, hostPort: 0, protocol: ecs.Protocol.TCP });
-      this.cloudMapService = registerInCloudMap(this.service, props.cloudMap, this.container, props.cloudMap.containerPort!);
+      this.cloudMapService = registerInCloudMap(service, props.cloudMap, this.container, props.cloudMap.containerPort!);
     }
   }
 
