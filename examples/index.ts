@@ -1,4 +1,5 @@
 import { App } from 'aws-cdk-lib';
+import { CrossPlatformDiscoveryStack } from './cross-platform-discovery/cross-platform-discovery-stack';
 import { EksMultiTeamStack } from './eks-multi-team/eks-multi-team-stack';
 import { EksPlatformStack } from './eks-platform/eks-platform-stack';
 import { addPanopticonExample } from './panopticon/panopticon-stack';
@@ -13,6 +14,7 @@ export const EXAMPLES: { readonly [folder: string]: (app: App) => void } = {
   'panopticon': (app) => { addPanopticonExample(app); },
   'eks-platform': (app) => { new EksPlatformStack(app, 'EksPlatform'); },
   'eks-multi-team': (app) => { new EksMultiTeamStack(app, 'EksMultiTeam'); },
+  'cross-platform-discovery': (app) => { new CrossPlatformDiscoveryStack(app, 'CrossPlatformDiscovery'); },
 };
 
 /** Adds every example stack to the app. */

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct, IConstruct } from 'constructs';
 import { disableScaleIn } from './private/app-service-parts';
 import { invalidProp } from '../../private/validation';
@@ -96,6 +97,34 @@ export interface AppServiceOptions {
    * @default - CloudFormation generates a name
    */
   readonly serviceName?: string;
+  /**
+   * Registers the tasks in a Cloud Map DNS namespace, which EKS services published by ExternalDNS
+   * can share: callers in the VPC resolve `<name>.<namespace>` (SRV).
+   * @default - not registered
+   */
+  readonly cloudMap?: AppServiceCloudMapOptions;
+}
+
+/**
+ * Registration of an app service in Cloud Map. The tasks run in bridge mode, so ECS registers an
+ * SRV record per task (host IP and the dynamic host port, with an A record for the host name
+ * the SRV record points to) and keeps each instance's health in step with the task's health.
+ */
+export interface AppServiceCloudMapOptions {
+  /** A private (or public) DNS namespace; HTTP namespaces have no DNS records to publish tasks in. */
+  readonly cloudMapNamespace: servicediscovery.INamespace;
+  /** The service's name in the namespace, a DNS label (`orders` → `orders.<namespace>`). */
+  readonly name: string;
+  /**
+   * Container port the SRV records publish.
+   * @default - WebService: the port the load balancer targets (the proxy's when there is one); WorkerService: none, so it must be given
+   */
+  readonly containerPort?: number;
+  /**
+   * How long resolvers cache the records; short, because tasks come and go.
+   * @default Duration.seconds(10)
+   */
+  readonly dnsTtl?: Duration;
 }
 
 /** An ECS service built outside this library, described for {@link AppService.fromServiceAttributes}. */

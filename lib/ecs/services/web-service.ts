@@ -6,10 +6,11 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { AppServiceOptions, IAppService } from './app-service';
-import { addAppService, addAppTaskDefinition, disableScaleIn, validateAppServiceOptions } from './private/app-service-parts';
+import { addAppService, addAppTaskDefinition, disableScaleIn, registerInCloudMap, validateAppServiceOptions } from './private/app-service-parts';
 import { ForwarderLogging } from '../logging/log-driver';
 import { ignoreRedundantDependsOn } from '../../private/cfn-lint';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
@@ -37,7 +38,8 @@ export interface WebServiceProps extends AppServiceOptions {
    */
   readonly certificate?: acm.ICertificate;
   /**
-   * Whether the load balancer is internet-facing.
+   * Whether the load balancer is internet-facing. An internal one accepts its listener ports from
+   * the VPC's CIDR only.
    * @default true
    */
   readonly publicLoadBalancer?: boolean;
@@ -74,9 +76,9 @@ export interface WebServiceProps extends AppServiceOptions {
  * health check path, a deployment circuit breaker that rolls back, and CPU target tracking.
  */
 export class WebService extends Construct implements IAppService {
-  /** The ECS service. */
+  /** The ECS service (an `ecs.Ec2Service`; typed as the interface jsii requires of IAppService). */
   public readonly service: ecs.IBaseService;
-  /** The task definition. */
+  /** The task definition (an `ecs.Ec2TaskDefinition` in bridge mode). */
   public readonly taskDefinition: ecs.TaskDefinition;
   /** The application container. */
   public readonly container: ecs.ContainerDefinition;
@@ -92,6 +94,8 @@ export class WebService extends Construct implements IAppService {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** The proxy container, when `proxyImage` is set. */
   public readonly proxyContainer?: ecs.ContainerDefinition;
+  /** The Cloud Map service the tasks register in, when `cloudMap` is set. */
+  public readonly cloudMapService?: servicediscovery.IService;
   private readonly cpuScaling: appscaling.TargetTrackingScalingPolicy;
 
   constructor(scope: Construct, id: string, props: WebServiceProps) {
@@ -134,15 +138,29 @@ export class WebService extends Construct implements IAppService {
       }
     }
 
+    // An internal load balancer takes its listener ports from the VPC only, not from 0.0.0.0/0.
+    const open = props.publicLoadBalancer ?? true;
     if (props.certificate) {
       this.listener = this.loadBalancer.addListener('HttpsListener', {
         port: 443,
         certificates: [props.certificate],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open,
       });
-      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open });
     } else {
-      this.listener = this.loadBalancer.addListener('HttpListener', { port: 80 });
+      this.listener = this.loadBalancer.addListener('HttpListener', { port: 80, open });
+    }
+    if (!open) {
+      for (const port of props.certificate ? [443, 80] : [80]) {
+        this.loadBalancer.connections.allowFrom(ec2.Peer.ipv4(props.cluster.vpc.vpcCidrBlock), ec2.Port.tcp(port), 'Callers inside the VPC');
+      }
+      for (const sg of this.loadBalancer.connections.securityGroups) {
+        Validations.of(sg).acknowledge({
+          id: 'AwsSolutions-EC23',
+          reason: 'An internal load balancer accepts its listener ports from the VPC CIDR only; cdk-nag cannot resolve the CIDR token and reports it as open.',
+        });
+      }
     }
 
     const { service, scalableTaskCount, cpuScaling } = addAppService(this, props, this.taskDefinition, {
@@ -168,6 +186,10 @@ export class WebService extends Construct implements IAppService {
         unhealthyThresholdCount: 3,
       },
     });
+    if (props.cloudMap) {
+      const container = target.containerName === 'proxy' ? this.proxyContainer! : this.container;
+      this.cloudMapService = registerInCloudMap(service, props.cloudMap, container, props.cloudMap.containerPort ?? target.containerPort);
+    }
     // aws-cdk-lib makes the service depend on the target group it already references.
     ignoreRedundantDependsOn(service.node.defaultChild);
   }
@@ -223,6 +245,12 @@ export class WebService extends Construct implements IAppService {
     }
     requireIntegerInRange(this, 'containerPort', props.containerPort, 1, 65535);
     requireIntegerInRange(this, 'proxyPort', props.proxyPort, 1, 65535);
+    const published = props.cloudMap?.containerPort;
+    const targetPort = props.proxyImage ? (props.proxyPort ?? 80) : (props.containerPort ?? 8080);
+    if (published !== undefined && !Token.isUnresolved(published) && published !== targetPort) {
+      invalidProp(this, 'cloudMap.containerPort', published, `is not the port the load balancer targets (${targetPort})`,
+        'Leave cloudMap.containerPort unset to publish that port; callers then go through the same container as the load balancer.');
+    }
     if (props.proxyImage === undefined && (props.proxyPort !== undefined || props.proxyLogTag !== undefined)) {
       invalidProp(this, props.proxyPort !== undefined ? 'proxyPort' : 'proxyLogTag', props.proxyPort ?? props.proxyLogTag, 'is set but proxyImage is not', 'Set proxyImage to add the proxy, or remove the proxy options.');
     }

@@ -2,9 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { AppServiceOptions, IAppService } from './app-service';
-import { addAppService, addAppTaskDefinition, disableScaleIn, validateAppServiceOptions } from './private/app-service-parts';
+import { addAppService, addAppTaskDefinition, disableScaleIn, registerInCloudMap, validateAppServiceOptions } from './private/app-service-parts';
 import { invalidProp } from '../../private/validation';
 
 /** Props of a {@link WorkerService}. */
@@ -24,9 +25,9 @@ export interface WorkerServiceProps extends AppServiceOptions {
  * so that a worker told to stop can finish the job in hand instead of being killed mid-job.
  */
 export class WorkerService extends Construct implements IAppService {
-  /** The ECS service. */
+  /** The ECS service (an `ecs.Ec2Service`; typed as the interface jsii requires of IAppService). */
   public readonly service: ecs.IBaseService;
-  /** The task definition. */
+  /** The task definition (an `ecs.Ec2TaskDefinition` in bridge mode). */
   public readonly taskDefinition: ecs.TaskDefinition;
   /** The application (job runner) container. */
   public readonly container: ecs.ContainerDefinition;
@@ -34,6 +35,8 @@ export class WorkerService extends Construct implements IAppService {
   public readonly scalableTaskCount: ecs.ScalableTaskCount;
   /** The hosts of the service's tasks (bridge mode: the cluster's instances). */
   public readonly connections: ec2.Connections;
+  /** The Cloud Map service the tasks register in, when `cloudMap` is set. */
+  public readonly cloudMapService?: servicediscovery.IService;
   private readonly cpuScaling: appscaling.TargetTrackingScalingPolicy;
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
@@ -42,11 +45,23 @@ export class WorkerService extends Construct implements IAppService {
     if (props.inheritAgentStopTimeout && props.stopTimeout !== undefined) {
       invalidProp(this, 'stopTimeout', `${props.stopTimeout.toSeconds()} seconds`, 'is set together with inheritAgentStopTimeout', 'Remove stopTimeout to inherit the agent\'s ECS_CONTAINER_STOP_TIMEOUT, or unset inheritAgentStopTimeout.');
     }
-    ({ taskDefinition: this.taskDefinition, container: this.container } = addAppTaskDefinition(this, props,
-      props.inheritAgentStopTimeout ? undefined : Duration.seconds(120)));
-    const created = addAppService(this, props, this.taskDefinition, {});
-    ({ service: this.service, scalableTaskCount: this.scalableTaskCount, cpuScaling: this.cpuScaling } = created);
-    this.connections = created.service.connections;
+    if (props.cloudMap && props.cloudMap.containerPort === undefined) {
+      invalidProp(this, 'cloudMap.containerPort', undefined, 'is missing: a worker has no port unless you name the one it listens on',
+        'Set cloudMap.containerPort to the port the worker serves (e.g. 8080), or do not register a worker that takes no calls.');
+    }
+    const { taskDefinition, container } = addAppTaskDefinition(this, props, props.inheritAgentStopTimeout ? undefined : Duration.seconds(120));
+    this.taskDefinition = taskDefinition;
+    this.container = container;
+    const { service, scalableTaskCount, cpuScaling } = addAppService(this, props, taskDefinition, {});
+    this.service = service;
+    this.scalableTaskCount = scalableTaskCount;
+    this.cpuScaling = cpuScaling;
+    this.connections = service.connections;
+    if (props.cloudMap) {
+      // Bridge mode: a dynamic host port per task, which the SRV record carries.
+      this.container.addPortMappings({ containerPort: props.cloudMap.containerPort!, hostPort: 0, protocol: ecs.Protocol.TCP });
+      this.cloudMapService = registerInCloudMap(service, props.cloudMap, this.container, props.cloudMap.containerPort!);
+    }
   }
 
   public disableCpuScaleIn(): void {

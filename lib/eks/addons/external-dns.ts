@@ -82,6 +82,12 @@ const SERVICE_ACCOUNT = 'external-dns';
  * namespace shared with ECS services.
  */
 export class ExternalDns extends Construct {
+  /**
+   * Tag ExternalDNS puts on the Cloud Map services it creates (value: the owner id); its IAM
+   * policy allows changes to services with this tag only.
+   */
+  public static readonly CLOUD_MAP_OWNER_TAG = 'external-dns-owner';
+
   /** The service account; its role carries the DNS permissions. */
   public readonly serviceAccount: eks.ServiceAccount;
   /** The ExternalDNS chart. */
@@ -108,6 +114,7 @@ export class ExternalDns extends Construct {
     const stack = Stack.of(this);
     this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT, props.identityType ?? eks.IdentityType.POD_IDENTITY);
 
+    const ownerId = props.txtOwnerId ?? props.cluster.clusterName;
     let providerValues: { [key: string]: unknown };
     if (zones !== undefined) {
       this.grantRoute53(zones);
@@ -118,11 +125,18 @@ export class ExternalDns extends Construct {
       };
     } else {
       const ns = props.cloudMapNamespace!;
-      this.grantCloudMap(ns);
+      this.grantCloudMap(ns, ownerId);
       providerValues = {
         provider: { name: 'aws-sd' },
+        // external-dns 0.19 switches any registry but aws-sd/noop to aws-sd for this provider
+        // (controller/execute.go): ownership lives in each Cloud Map service's Description, no TXT records.
+        registry: 'aws-sd',
         domainFilters: [ns.namespaceName],
-        extraArgs: [`--aws-zone-type=${ns.type === servicediscovery.NamespaceType.DNS_PUBLIC ? 'public' : 'private'}`],
+        extraArgs: [
+          `--aws-zone-type=${ns.type === servicediscovery.NamespaceType.DNS_PUBLIC ? 'public' : 'private'}`,
+          // Tags the services it creates, so that IAM lets it change those services only.
+          `--aws-sd-create-tag=${ExternalDns.CLOUD_MAP_OWNER_TAG}=${ownerId}`,
+        ],
       };
     }
 
@@ -134,10 +148,10 @@ export class ExternalDns extends Construct {
       release: 'external-dns',
       namespace: 'kube-system',
       values: deepMerge({
+        registry: 'txt',
         ...providerValues,
         policy: props.policy ?? ExternalDnsPolicy.UPSERT_ONLY,
-        registry: 'txt',
-        txtOwnerId: props.txtOwnerId ?? props.cluster.clusterName,
+        txtOwnerId: ownerId,
         sources: ['service', 'ingress'],
         serviceAccount: { create: false, name: SERVICE_ACCOUNT },
         env: [{ name: 'AWS_DEFAULT_REGION', value: stack.region }],
@@ -160,33 +174,47 @@ export class ExternalDns extends Construct {
       + 'Changes are limited to the given hosted zones.');
   }
 
-  private grantCloudMap(ns: servicediscovery.INamespace): void {
+  /**
+   * What the aws-sd provider of external-dns 0.19 calls (provider/awssd/aws_sd.go): ListNamespaces,
+   * ListServices, DiscoverInstances, CreateService, UpdateService, DeleteService, RegisterInstance,
+   * DeregisterInstance. Cloud Map service ids are generated at run time, so services are scoped by
+   * the owner tag ExternalDNS puts on the services it creates (the ABAC policy of the external-dns
+   * aws-sd tutorial) and creation by the namespace.
+   */
+  private grantCloudMap(ns: servicediscovery.INamespace, ownerId: string): void {
     const stack = Stack.of(this);
     const services = stack.formatArn({ service: 'servicediscovery', resource: 'service', resourceName: '*' });
+    const ownerTag = ExternalDns.CLOUD_MAP_OWNER_TAG;
     this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['servicediscovery:CreateService'],
       resources: [ns.namespaceArn, services],
-      conditions: { StringEquals: { 'servicediscovery:NamespaceArn': ns.namespaceArn } },
+      conditions: { StringEquals: { 'servicediscovery:NamespaceArn': ns.namespaceArn, [`aws:RequestTag/${ownerTag}`]: ownerId } },
     }));
     this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['servicediscovery:GetNamespace'],
-      resources: [ns.namespaceArn],
-    }));
-    this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: [
-        'servicediscovery:GetService', 'servicediscovery:UpdateService', 'servicediscovery:DeleteService',
-        'servicediscovery:ListInstances', 'servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance',
-      ],
+      // Tag-on-create of CreateService needs TagResource; only the owner tag, with this owner's value.
+      actions: ['servicediscovery:TagResource'],
       resources: [services],
+      conditions: { 'StringEquals': { [`aws:RequestTag/${ownerTag}`]: ownerId }, 'ForAllValues:StringEquals': { 'aws:TagKeys': [ownerTag] } },
     }));
     this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['servicediscovery:ListNamespaces', 'servicediscovery:ListServices', 'servicediscovery:GetOperation'],
+      actions: ['servicediscovery:UpdateService', 'servicediscovery:DeleteService', 'servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance'],
+      resources: [services],
+      conditions: { StringEquals: { [`aws:ResourceTag/${ownerTag}`]: ownerId } },
+    }));
+    this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+      // Reads every service of the namespace, ECS-registered ones included, to see who owns which name.
+      actions: ['servicediscovery:DiscoverInstances'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'servicediscovery:NamespaceName': ns.namespaceName } },
+    }));
+    this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['servicediscovery:ListNamespaces', 'servicediscovery:ListServices'],
       resources: ['*'],
     }));
     this.acknowledgeWildcard('Resource::*',
-      'Cloud Map ListNamespaces, ListServices, GetOperation and Route 53 ListHostedZonesByName have no resource-level permissions; ExternalDNS uses them read-only to find its namespace, services and zone.');
+      'Cloud Map ListNamespaces and ListServices, and Route 53 ListHostedZonesByName, have no resource-level permissions; DiscoverInstances has none either and is limited to the namespace by its NamespaceName condition.');
     this.acknowledgeWildcard(`Resource::arn:<AWS::Partition>:servicediscovery:<AWS::Region>:<AWS::AccountId>:service/*`,
-      'Cloud Map service ids are generated when ExternalDNS creates the services at run time; CreateService itself is limited to the given namespace.');
+      'Cloud Map service ids are generated when ExternalDNS creates the services at run time; changes are limited to services carrying its owner tag, creation to the given namespace.');
     if (ns.type !== servicediscovery.NamespaceType.HTTP) {
       // Cloud Map writes the DNS records with the caller's permissions; the record names are limited to the namespace.
       this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({

@@ -84,10 +84,34 @@ describe('ExternalDns on a shared Cloud Map namespace', () => {
     expect(helmValues(template, 'external-dns')).toEqual(expect.objectContaining({
       provider: { name: 'aws-sd' },
       domainFilters: ['internal.local'],
-      extraArgs: ['--aws-zone-type=private'],
+      extraArgs: ['--aws-zone-type=private', '--aws-sd-create-tag=external-dns-owner=blue'],
       policy: 'sync',
       txtOwnerId: 'blue',
     }));
+  });
+
+  test('keeps ownership in the aws-sd registry (Cloud Map service descriptions), not TXT records', () => {
+    expect(helmValues(template, 'external-dns')).toEqual(expect.objectContaining({ registry: 'aws-sd' }));
+  });
+
+  test('may change, register into and delete only the services it created (its owner tag)', () => {
+    const change = statements(template).find((s) => Array.isArray(s.Action) && s.Action.includes('servicediscovery:RegisterInstance'));
+    expect(change).toEqual({
+      Action: ['servicediscovery:DeleteService', 'servicediscovery:DeregisterInstance', 'servicediscovery:RegisterInstance', 'servicediscovery:UpdateService'],
+      Effect: 'Allow',
+      Resource: expect.anything(),
+      Condition: { StringEquals: { 'aws:ResourceTag/external-dns-owner': 'blue' } },
+    });
+  });
+
+  test('reads instances only in its namespace, and calls nothing external-dns 0.19 does not', () => {
+    const discover = statements(template).find((s) => s.Action === 'servicediscovery:DiscoverInstances');
+    expect(discover.Condition).toEqual({ StringEquals: { 'servicediscovery:NamespaceName': 'internal.local' } });
+    const actions = statements(template).flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('servicediscovery:')).sort();
+    expect(actions).toEqual([
+      'servicediscovery:CreateService', 'servicediscovery:DeleteService', 'servicediscovery:DeregisterInstance', 'servicediscovery:DiscoverInstances',
+      'servicediscovery:ListNamespaces', 'servicediscovery:ListServices', 'servicediscovery:RegisterInstance', 'servicediscovery:TagResource', 'servicediscovery:UpdateService',
+    ]);
   });
 
   test('may create services only in that namespace', () => {
@@ -96,7 +120,7 @@ describe('ExternalDns on a shared Cloud Map namespace', () => {
       Action: 'servicediscovery:CreateService',
       Effect: 'Allow',
       Resource: [{ 'Fn::GetAtt': [expect.stringMatching(/^Discovery/), 'Arn'] }, expect.anything()],
-      Condition: { StringEquals: { 'servicediscovery:NamespaceArn': { 'Fn::GetAtt': [expect.stringMatching(/^Discovery/), 'Arn'] } } },
+      Condition: { StringEquals: { 'servicediscovery:NamespaceArn': { 'Fn::GetAtt': [expect.stringMatching(/^Discovery/), 'Arn'] }, 'aws:RequestTag/external-dns-owner': 'blue' } },
     });
   });
 

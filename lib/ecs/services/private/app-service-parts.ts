@@ -1,11 +1,12 @@
 import { Duration, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { ForwarderLogging } from '../../logging/log-driver';
 import { acknowledgeWildcards } from '../../private/nag';
-import { invalidProp, requireIntegerInRange, requireOrdered } from '../../../private/validation';
-import type { AppServiceOptions } from '../app-service';
+import { invalidProp, requireDnsLabel, requireDurationInRange, requireHostName, requireIntegerInRange, requireOrdered, requirePort } from '../../../private/validation';
+import type { AppServiceCloudMapOptions, AppServiceOptions } from '../app-service';
 
 /** The largest stopTimeout the ECS API accepts in a container definition. */
 const MAX_CONTAINER_STOP_TIMEOUT_SECONDS = 120;
@@ -47,6 +48,7 @@ export function validateAppServiceOptions(scope: Construct, props: AppServiceOpt
         'For longer shutdowns, set the cluster\'s containerStopTimeout (the agent\'s ECS_CONTAINER_STOP_TIMEOUT) and let the service inherit it (WorkerService inheritAgentStopTimeout).');
     }
   }
+  if (props.cloudMap) validateCloudMap(scope, props.cloudMap);
   for (const name of Object.keys(props.environment ?? {}).sort()) {
     const value = props.environment![name];
     if (SECRET_LIKE_NAME.test(name)) {
@@ -128,4 +130,33 @@ export function addAppService(scope: Construct, props: AppServiceOptions, taskDe
 export function disableScaleIn(policy: appscaling.TargetTrackingScalingPolicy): void {
   const cfn = policy.node.defaultChild as appscaling.CfnScalingPolicy;
   cfn.addPropertyOverride('TargetTrackingScalingPolicyConfiguration.DisableScaleIn', true);
+}
+
+function validateCloudMap(scope: Construct, options: AppServiceCloudMapOptions): void {
+  const ns = options.cloudMapNamespace;
+  if (ns.type === servicediscovery.NamespaceType.HTTP) {
+    invalidProp(scope, 'cloudMap.cloudMapNamespace', ns.namespaceName, 'is an HTTP namespace, which has no DNS records; bridge-mode tasks are published as SRV records',
+      'Use a private DNS namespace (servicediscovery.PrivateDnsNamespace) in the VPC of the callers.');
+  }
+  requireDnsLabel(scope, 'cloudMap.name', options.name);
+  if (!Token.isUnresolved(options.name) && !Token.isUnresolved(ns.namespaceName)) {
+    requireHostName(scope, 'cloudMap.name', `${options.name}.${ns.namespaceName}`);
+  }
+  requirePort(scope, 'cloudMap.containerPort', options.containerPort);
+  requireDurationInRange(scope, 'cloudMap.dnsTtl', options.dnsTtl, Duration.seconds(0), Duration.days(1));
+}
+
+/**
+ * Registers the service's tasks in the Cloud Map namespace: SRV records (bridge mode) for the
+ * container port, health from ECS (a custom health check ECS updates as tasks pass or fail).
+ */
+export function registerInCloudMap(service: ecs.Ec2Service, options: AppServiceCloudMapOptions, container: ecs.ContainerDefinition, containerPort: number): servicediscovery.Service {
+  return service.enableCloudMap({
+    cloudMapNamespace: options.cloudMapNamespace,
+    name: options.name,
+    dnsRecordType: servicediscovery.DnsRecordType.SRV,
+    dnsTtl: options.dnsTtl ?? Duration.seconds(10),
+    container,
+    containerPort,
+  });
 }
