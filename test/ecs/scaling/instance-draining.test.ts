@@ -135,6 +135,6 @@ test('LIFECYCLE_HOOK accepts an imported Auto Scaling group', () => {
 test('fails when maxDrainTime is beyond what AWS allows a wait', () => {
   const f = scalingFixture('unmanaged');
   expect(() => new InstanceDraining(f.stack, 'Draining', { cluster: f.cluster, autoScalingGroup: f.asg, mechanism: InstanceDrainingMechanism.LIFECYCLE_HOOK, maxDrainTime: Duration.hours(48) }))
-    .toThrow(/maxDrainTime \("2 days"\) exceeds 47 hours/);
+    .toThrow(/maxDrainTime \("2 days"\) exceeds 1 day 23 hours/);
 });
 
