@@ -16,8 +16,9 @@ test('the bridge polls New Relic US for the web service, four samples a minute',
     NEW_RELIC_ENDPOINT: 'https://api.newrelic.com/graphql',
     NEW_RELIC_API_KEY_SECRET_ARN: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:rails-on-ecs/newrelic-user-api-key']] },
     BRIDGE_CONFIG: JSON.stringify({
-      accountId: 1234567, select: 'sum(unicorn.workers.busy) / sum(unicorn.workers.total) * 100', from: 'Metric', facetAttribute: 'appName',
-      services: [['rails-on-ecs-web', 'web']], namespace: 'NewRelic', metricName: 'BusyWorkerRatio', dimensionName: 'ServiceName', unit: 'Percent',
+      accountId: 1234567, from: 'Metric', facetAttribute: 'appName', services: [['rails-on-ecs-web', 'web']],
+      metrics: [{ metricName: 'BusyWorkerRatio', select: 'sum(unicorn.workers.busy) / sum(unicorn.workers.total) * 100', unit: 'Percent', min: 0, max: 100 }],
+      namespace: 'NewRelic', dimensionName: 'ServiceName',
       samplesPerMinute: 4, delaySeconds: 60, attemptTimeoutMs: 8000, maxAttempts: 3,
     }),
   } } });
