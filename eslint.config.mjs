@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'cdk.out.*/', 'assets/', 'test-artifacts/', '**/*.d.ts', 'lib/**/*.js'] },
+  { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'cdk.out.*/', 'assets/', 'test-artifacts/', 'test/consumer/', '**/*.d.ts', 'lib/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

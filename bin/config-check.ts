@@ -23,6 +23,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { parseArgs } from 'util';
 import { ConfigCheck, ConfigCheckStep } from '../lib/ecs/release/config-check';
 
 export const EXIT_NOTHING_TO_RUN = 0;
@@ -31,6 +32,26 @@ export const EXIT_USAGE = 2;
 export const EXIT_STEPS_TO_RUN = 10;
 
 const USAGE = 'usage: config-check [check|record] [--config FILE] [--root DIR] [--manifest FILE] [--json]';
+const HELP = `${USAGE}
+
+Tells CI which steps must run again because their inputs changed (SHA-256 of files and directories).
+
+Commands:
+  check     compare each step's inputs with the manifest of the last recorded run (default); writes nothing
+  record    store the current digests in the manifest (run it after the steps succeeded)
+
+Options:
+  --config FILE     the config file (default: config-check.json)
+  --root DIR        the directory inputs are relative to (default: the config's "root", or its directory)
+  --manifest FILE   the manifest (default: the config's "manifest", or .config-check/manifest.json under the root)
+  --json            print the result as JSON on stdout
+  -h, --help        print this help and exit 0
+  -v, --version     print the version and exit 0
+
+Exit codes: 0 nothing to run (check) or manifest written (record); 10 steps to run (check);
+2 usage or config error; 1 any other failure.
+Config format: see the README's "config-check" section.
+`;
 
 class UsageError extends Error {}
 
@@ -40,35 +61,55 @@ interface CliOptions {
   root?: string;
   manifest?: string;
   json: boolean;
+  help: boolean;
+  version: boolean;
 }
 
-function parseArgs(argv: string[]): CliOptions {
-  const opts: CliOptions = { command: 'check', config: 'config-check.json', json: false };
-  let commandSeen = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
-    switch (arg) {
-      case '--config': opts.config = value(); break;
-      case '--root': opts.root = value(); break;
-      case '--manifest': opts.manifest = value(); break;
-      case '--json': opts.json = true; break;
-      case '-h':
-      case '--help': throw new UsageError('help');
-      case 'check':
-      case 'record':
-        if (commandSeen) throw new UsageError(`only one command is allowed, got a second one: ${arg}`);
-        opts.command = arg;
-        commandSeen = true;
-        break;
-      default: throw new UsageError(`unknown argument: ${arg}`);
+function parseCliArgs(argv: string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', default: 'config-check.json' },
+        root: { type: 'string' },
+        manifest: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) throw new UsageError(`only one command is allowed, got: ${positionals.join(' ')}`);
+  const command = positionals[0] ?? 'check';
+  if (command !== 'check' && command !== 'record') throw new UsageError(`unknown command: ${command} (use check or record)`);
+  return {
+    command,
+    config: values.config as string,
+    root: values.root as string | undefined,
+    manifest: values.manifest as string | undefined,
+    json: values.json as boolean,
+    help: values.help as boolean,
+    version: values.version as boolean,
+  };
+}
+
+/** The package version, from the package.json above the compiled (dist/bin) or source (bin) file. */
+function packageVersion(): string {
+  for (const candidate of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(candidate, 'utf-8'));
+      if (pkg.name === 'cdk-container-patterns') return pkg.version;
+    } catch {
+      // not this one
     }
   }
-  return opts;
+  return 'unknown';
 }
 
 function loadChecker(opts: CliOptions, cwd: string): ConfigCheck {
@@ -113,11 +154,19 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
   let opts: CliOptions;
   let checker: ConfigCheck;
   try {
-    opts = parseArgs(argv);
+    opts = parseCliArgs(argv);
+    if (opts.help) {
+      out(HELP);
+      return EXIT_NOTHING_TO_RUN;
+    }
+    if (opts.version) {
+      out(`${packageVersion()}\n`);
+      return EXIT_NOTHING_TO_RUN;
+    }
     checker = loadChecker(opts, cwd);
   } catch (e) {
     if (e instanceof UsageError) {
-      err(e.message === 'help' ? `${USAGE}\n` : `config-check: ${e.message}\n${USAGE}\n`);
+      err(`config-check: ${e.message}\n${USAGE}\n`);
       return EXIT_USAGE;
     }
     throw e;

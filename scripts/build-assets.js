@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles Lambda handlers (handlers/<name>/index.ts) and web front ends (web/<name>/main.ts +
-// index.html) into assets/, which constructs load with Code.fromAsset / Source.asset.
+// index.html) into assets/, which constructs load with Code.fromAsset / Source.asset, and the
+// config-check CLI (bin/config-check.ts) into assets/cli/.
 // The output is byte-identical across runs: no timestamps, no absolute paths, sorted inputs.
 const fs = require('fs');
 const path = require('path');
@@ -53,8 +54,16 @@ async function buildWeb() {
   return names;
 }
 
-Promise.all([buildHandlers(), buildWeb()]).then(([handlers, web]) => {
-  if (!process.argv.includes('--quiet')) console.log(`bundled ${handlers.length} handler(s) and ${web.length} web app(s) into assets/`);
+/** The config-check CLI as one small file: its start-up is module loading, so one file loads fastest. */
+async function buildCli() {
+  const outfile = path.join(out, 'cli', 'config-check.js');
+  fs.rmSync(path.dirname(outfile), { recursive: true, force: true });
+  await esbuild.build({ ...common, entryPoints: [path.join('bin', 'config-check.ts')], outfile, platform: 'node', target: 'node20', format: 'cjs' });
+  fs.chmodSync(outfile, 0o755);
+}
+
+Promise.all([buildHandlers(), buildWeb(), buildCli()]).then(([handlers, web]) => {
+  if (!process.argv.includes('--quiet')) console.log(`bundled ${handlers.length} handler(s), ${web.length} web app(s) and the config-check CLI into assets/`);
 }).catch((err) => {
   console.error(err);
   process.exit(1);

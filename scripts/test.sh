@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+mkdir -p test-artifacts
 gate() { echo; echo "=== gate $1: $2"; }
 
 bash scripts/ensure-system-deps.sh
@@ -27,13 +28,23 @@ echo "cfn-lint: $(ls cdk.out/*.template.json | wc -l) templates, no errors or wa
 gate 5 "cdk-nag"
 node scripts/check-nag.js
 
-gate 6 "jsii compile of lib/"
+gate 6 "jsii compile of lib/ and API.md"
 npx jsii --fail-on-warnings --generate-tsconfig tsconfig.jsii.json
 echo "jsii: compiled with no errors or warnings"
+npx jsii-docgen -o test-artifacts/API.md
+if ! cmp -s API.md test-artifacts/API.md; then
+  diff -u API.md test-artifacts/API.md | head -40 >&2 || true
+  echo "API.md is stale: run \`npm run jsii && npm run docgen\` and commit it" >&2
+  exit 1
+fi
+echo "API.md: current with the jsii assembly"
 
 gate 7 "determinism"
 bash scripts/check-determinism.sh
 
+gate 8 "the packed tarball in a separate consumer app, with the README's code blocks"
+node scripts/check-consumer.js --prebuilt
+
 echo
-echo "all 7 gates passed"
+echo "all 8 gates passed on Node.js $(node --version)"
 echo "tests: $jest_summary"

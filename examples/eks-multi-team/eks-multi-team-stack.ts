@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -54,6 +54,8 @@ export class EksMultiTeamStack extends Stack {
     });
     // ECS services in the same VPC register here too, so both platforms find each other by DNS.
     const discovery = new servicediscovery.PrivateDnsNamespace(this, 'Discovery', { name: 'apps.internal', vpc });
+    // Shared by ECS and EKS services of other stacks: kept when this stack is deleted (docs/design.md).
+    discovery.applyRemovalPolicy(RemovalPolicy.RETAIN);
     // Slack only calls HTTPS webhooks: the public route gets a certificate from the existing zone.
     const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' });
     const slackCertificate = new acm.Certificate(this, 'SlackBotCertificate', {
@@ -110,6 +112,8 @@ export class EksMultiTeamStack extends Stack {
       });
       this.platform.allowFromVpc(`alb-to-${team.name}`, { toNamespace: team.name, toService: team.name, ports: [team.port] });
     }
+    // Stack-wide providers aws-cdk-lib adds (VPC default security group lock-down, CfnJson) are acknowledged once, here.
+    EksPlatform.acknowledgeStackProviders(this);
   }
 }
 

@@ -56,5 +56,7 @@ export class EksPlatformStack extends Stack {
     this.platform.allowFromVpc('alb-to-web', { toNamespace: 'shop', toService: 'web', ports: [8080] });
     this.platform.allowFromVpc('alb-to-cart', { toNamespace: 'shop', toService: 'cart', ports: [8080] });
     this.platform.allowTraffic({ fromNamespace: 'shop', fromService: 'web', toNamespace: 'shop', toService: 'cart', ports: [8080] });
+    // Stack-wide providers aws-cdk-lib adds (VPC default security group lock-down, CfnJson) are acknowledged once, here.
+    EksPlatform.acknowledgeStackProviders(this);
   }
 }

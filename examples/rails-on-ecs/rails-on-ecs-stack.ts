@@ -1,8 +1,12 @@
-import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
@@ -52,16 +56,18 @@ export class RailsOnEcsStack extends Stack {
   /** The worker service construct. */
   public readonly worker: WorkerService;
   /** The unicorn web ECS service. */
-  public readonly webService: ecs.Ec2Service;
-  public readonly webTaskDefinition: ecs.Ec2TaskDefinition;
+  public readonly webService: ecs.IBaseService;
+  public readonly webTaskDefinition: ecs.TaskDefinition;
   /** The job worker ECS service. */
-  public readonly workerService: ecs.Ec2Service;
-  public readonly workerTaskDefinition: ecs.Ec2TaskDefinition;
+  public readonly workerService: ecs.IBaseService;
+  public readonly workerTaskDefinition: ecs.TaskDefinition;
   /** The per-log-type aggregators. */
   public readonly aggregators: LogAggregators;
   /** The forwarder daemons of each cluster. */
   public readonly applicationForwarder: LogForwarder;
   public readonly utilityForwarder: LogForwarder;
+  /** Where the logging tier's default alarms notify (subscribe your pager to it). */
+  public readonly loggingAlarms: sns.Topic;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
@@ -112,6 +118,19 @@ export class RailsOnEcsStack extends Stack {
       aggregators: this.aggregators,
       diagnosticsLogGroup: this.aggregators.diagnosticsLogGroup,
     });
+    // The logging constructs create their alarms (a type's buffer filling up, chunks diverted);
+    // the example sends them to a topic so that a stuck log type pages someone.
+    const loggingAlarmsKey = new kms.Key(this, 'LoggingAlarmsKey', {
+      description: 'Encrypts the logging alarms topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarms can publish to an encrypted topic only if they may use its key.
+    loggingAlarmsKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.loggingAlarms = new sns.Topic(this, 'LoggingAlarms', { masterKey: loggingAlarmsKey, enforceSSL: true });
+    for (const alarm of [...this.aggregators.alarms, ...this.applicationForwarder.alarms, ...this.utilityForwarder.alarms]) {
+      alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.loggingAlarms));
+    }
 
     // Secrets are referenced, never created with a value in the template.
     const secrets = {

@@ -47,10 +47,9 @@ export function addScaling(stack: RailsOnEcsStack): Scaling {
   });
 
   const webScaling = new ServiceStepScaling(stack, 'WebBusyWorkerScaling', {
-    service: stack.webService,
+    // Adds to the web service's scalable task count; its CPU baseline then only scales out.
+    service: stack.web,
     metric: bridge.metricForService('web'),
-    // The web service already has a CPU baseline on its scalable task count.
-    scalableTaskCount: stack.web.scalableTaskCount,
     scaleOutSteps: [{ lower: 70, upper: 90, change: 2 }, { lower: 90, change: 4 }],
     scaleInSteps: [{ upper: 30, change: -1 }],
     scaleInCooldown: Duration.minutes(10),
@@ -70,7 +69,7 @@ export function addScaling(stack: RailsOnEcsStack): Scaling {
 
   const watchdog = new WorkerWatchdog(stack, 'WorkerWatchdog', {
     services: [{
-      service: stack.workerService,
+      service: stack.worker,
       container: stack.worker.container,
       name: 'sidekiq',
       maxMemory: Size.mebibytes(900),

@@ -1,6 +1,6 @@
 export * from './capacity-cluster';
 export * from './platform';
-export * from './services/app-service-base';
+export * from './services/app-service';
 export * from './services/web-service';
 export * from './services/worker-service';
 export * from './logging/fluentd-image';

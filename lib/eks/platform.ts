@@ -1,175 +1,29 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { Annotations, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { ContainerLogging } from './addons/container-logging';
-import { ExternalDns, ExternalDnsPolicy } from './addons/external-dns';
-import { IngressOptions, LoadBalancerController } from './addons/load-balancer-controller';
-import { AllowTrafficOptions, NetworkPolicies, NetworkPolicyEngine, TrafficProtocol } from './addons/network-policy';
-import { duplicatesOf, invalidProp, requireIntegerInRange } from '../private/validation';
 import { EksAccess, EksAccessOptions } from './access';
+import { ContainerLogging, EksContainerLoggingOptions } from './addons/container-logging';
+import { EksExternalDnsOptions, ExternalDns } from './addons/external-dns';
+import { EksLoadBalancerControllerOptions, IngressOptions, LoadBalancerController } from './addons/load-balancer-controller';
+import { AllowTrafficOptions, EksAllowFromVpcOptions, NetworkPolicies, NetworkPolicyEngine } from './addons/network-policy';
+import { EksEndpointAccess } from './endpoint-access';
+import { EksNodeGroupOptions } from './node-group';
 import { acknowledgeClusterInternals } from './private/acknowledgements';
-import { ignoreRedundantDependsOn } from '../private/cfn-lint';
+import { resolveEndpointAccess } from './private/endpoint';
 import { ensureNamespace } from './private/namespaces';
 import { requireNamespaceName } from './private/names';
+import { createNodeGroup, validateNodeGroup } from './private/node-groups';
+import { requireSupportedVersion } from './private/version-matrix';
+import { vpcCniSettingsFor } from './private/vpc-cni-settings';
+import { createPlatformVpc } from './private/vpc';
 import { EksAddonVersion, EksKubernetesVersion } from './versions';
 import { VpcCni, VpcCniSettings } from './vpc-cni';
-
-/** Who can reach the cluster's Kubernetes API endpoint. */
-export enum EksEndpointAccess {
-  /** Only from inside the VPC (and networks connected to it). */
-  PRIVATE = 'PRIVATE',
-  /** From inside the VPC, and from the internet CIDRs listed in `publicEndpointCidrs` only. */
-  PUBLIC_AND_PRIVATE = 'PUBLIC_AND_PRIVATE',
-}
-
-/** A managed node group: what {@link EksPlatform.addNodeGroup} takes. */
-export interface EksNodeGroupOptions {
-  /**
-   * On-demand or Spot.
-   *
-   * @default eks.CapacityType.ON_DEMAND
-   */
-  readonly capacityType?: eks.CapacityType;
-
-  /**
-   * Instance types. Give Spot several types of the same size, so one type's interruption wave
-   * does not take the whole group.
-   *
-   * @default - m6i.large for on-demand; m6i.large, m6a.large, m5.large and m5a.large for Spot
-   */
-  readonly instanceTypes?: ec2.InstanceType[];
-
-  /**
-   * Minimum number of nodes.
-   *
-   * @default 1
-   */
-  readonly minSize?: number;
-
-  /**
-   * Maximum number of nodes.
-   *
-   * @default - the larger of 3 and minSize
-   */
-  readonly maxSize?: number;
-
-  /**
-   * Number of nodes at creation.
-   *
-   * @default - minSize
-   */
-  readonly desiredSize?: number;
-
-  /**
-   * Root volume size in GiB (gp3, encrypted).
-   *
-   * @default 50
-   */
-  readonly diskSizeGiB?: number;
-
-  /**
-   * Kubernetes labels put on the nodes.
-   *
-   * @default - only the capacity-type label EKS adds
-   */
-  readonly labels?: { [name: string]: string };
-
-  /**
-   * Kubernetes taints put on the nodes.
-   *
-   * @default - none
-   */
-  readonly taints?: eks.TaintSpec[];
-}
-
-/** The AWS Load Balancer Controller as {@link EksPlatform} runs it. */
-export interface EksLoadBalancerControllerOptions {
-  /**
-   * Name of the IngressClass.
-   *
-   * @default 'alb'
-   */
-  readonly ingressClassName?: string;
-
-  /**
-   * Extra chart values, deep-merged over the computed ones; yours win.
-   *
-   * @default - none
-   */
-  readonly values?: { [key: string]: unknown };
-}
-
-/** ExternalDNS as {@link EksPlatform} runs it: Route 53 zones or a Cloud Map namespace. */
-export interface EksExternalDnsOptions {
-  /**
-   * Route 53 hosted zones ExternalDNS may change. Give either this or `cloudMapNamespace`.
-   *
-   * @default - none
-   */
-  readonly hostedZones?: route53.IHostedZone[];
-
-  /**
-   * A Cloud Map namespace shared with ECS services (`aws-sd` provider). Give either this or
-   * `hostedZones`.
-   *
-   * @default - none
-   */
-  readonly cloudMapNamespace?: servicediscovery.INamespace;
-
-  /**
-   * What ExternalDNS may do to the records it owns.
-   *
-   * @default ExternalDnsPolicy.UPSERT_ONLY
-   */
-  readonly policy?: ExternalDnsPolicy;
-}
-
-/** Container log shipping (Fluent Bit to CloudWatch Logs) for the platform's namespaces. */
-export interface EksContainerLoggingOptions {
-  /**
-   * How long container logs are kept.
-   *
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly retention?: logs.RetentionDays;
-
-  /**
-   * The KMS key that encrypts the log groups.
-   *
-   * @default - a new key with rotation on
-   */
-  readonly encryptionKey?: kms.IKey;
-}
-
-/** Traffic to let in from anywhere in the VPC, e.g. from an ALB with target type ip. */
-export interface EksAllowFromVpcOptions {
-  /** Namespace of the called pods; one of the platform's `namespaces`. */
-  readonly toNamespace: string;
-
-  /**
-   * Service whose pods are called (pods labelled `app.kubernetes.io/name=<toService>`).
-   *
-   * @default - every pod in `toNamespace`
-   */
-  readonly toService?: string;
-
-  /** Container ports the pods listen on. */
-  readonly ports: number[];
-
-  /**
-   * Protocol of `ports`.
-   *
-   * @default TrafficProtocol.TCP
-   */
-  readonly protocol?: TrafficProtocol;
-}
+import { ignoreRedundantDependsOn } from '../private/cfn-lint';
+import { duplicatesOf, invalidProp, requireIntegerInRange } from '../private/validation';
 
 /** Props of {@link EksPlatform}. */
 export interface EksPlatformProps {
@@ -305,13 +159,6 @@ const ALL_LOG_TYPES = [
   eks.ClusterLoggingTypes.SCHEDULER,
 ];
 
-const ON_DEMAND_TYPES = ['m6i.large'];
-const SPOT_TYPES = ['m6i.large', 'm6a.large', 'm5.large', 'm5a.large'];
-
-/** Oldest and newest minor versions this library can drive (EKS support window and kubectl skew). */
-const MIN_MINOR = 30;
-const MAX_MINOR = 37;
-
 /**
  * An EKS cluster a team can adopt in one construct: VPC, managed node groups behind
  * IMDSv2-only launch templates, all control-plane logs, KMS-encrypted Secrets, a private API
@@ -345,6 +192,21 @@ export class EksPlatform extends Construct {
   /** Container log shipping, when `containerLogging` is given. */
   public readonly containerLogging?: ContainerLogging;
 
+  /**
+   * Acknowledges, with reasons, the cfn-lint findings on the stack-wide singletons aws-cdk-lib adds
+   * for features a platform uses: the provider that locks down a new VPC's default security group,
+   * and the CfnJson provider of IRSA service accounts. They belong to the stack, not to any one
+   * construct, so EksPlatform leaves them alone; call this once per stack, after the last construct
+   * is added. Stacks without these providers are left unchanged.
+   *
+   * @param stack the stack holding the platform
+   */
+  public static acknowledgeStackProviders(stack: Stack): void {
+    for (const id of ['Custom::VpcRestrictDefaultSGCustomResourceProvider', 'AWSCDKCfnUtilsProviderCustomResourceProvider']) {
+      ignoreRedundantDependsOn(stack.node.tryFindChild(id)?.node.tryFindChild('Handler'));
+    }
+  }
+
   private _loadBalancerController?: LoadBalancerController;
   private readonly loadBalancerControllerOptions?: EksLoadBalancerControllerOptions;
 
@@ -354,7 +216,7 @@ export class EksPlatform extends Construct {
   constructor(scope: Construct, id: string, props: EksPlatformProps = {}) {
     super(scope, id);
     const version = props.version ?? EksKubernetesVersion.DEFAULT;
-    validateVersion(this, version);
+    requireSupportedVersion(this, version);
     const endpointAccess = resolveEndpointAccess(this, props.endpointAccess ?? EksEndpointAccess.PRIVATE, props.publicEndpointCidrs);
     if (props.bootstrapClusterCreatorAdmin === false && !props.adminRole) {
       invalidProp(this, 'bootstrapClusterCreatorAdmin', false, 'would leave the cluster without any admin: no adminRole is given',
@@ -364,7 +226,7 @@ export class EksPlatform extends Construct {
     const systemNodeGroup = props.systemNodeGroup ?? { minSize: 2, maxSize: 3 };
     validateNodeGroup(this, 'systemNodeGroup', systemNodeGroup);
     const engine = props.networkPolicyEngine ?? NetworkPolicyEngine.VPC_CNI;
-    const vpcCniSettings = vpcCniFor(this, engine, props.vpcCni);
+    const vpcCniSettings = vpcCniSettingsFor(this, engine, props.vpcCni);
     const namespaces = props.namespaces ?? [];
     namespaces.forEach((ns, i) => {
       requireNamespaceName(this, `namespaces[${i}]`, ns);
@@ -384,10 +246,7 @@ export class EksPlatform extends Construct {
         'List the application namespaces whose logs to keep, or drop containerLogging.');
     }
 
-    this.vpc = props.vpc ?? this.createVpc(props.maxAzs ?? 3);
-    // The stack-wide provider aws-ec2 adds to lock down a new VPC's default security group.
-    const restrictSg = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
-    ignoreRedundantDependsOn(restrictSg?.node.tryFindChild('Handler'));
+    this.vpc = props.vpc ?? createPlatformVpc(this, props.maxAzs ?? 3);
     this.secretsEncryptionKey = props.secretsEncryptionKey ?? new kms.Key(this, 'SecretsKey', {
       description: 'Envelope encryption of Kubernetes Secrets',
       enableKeyRotation: true,
@@ -495,42 +354,7 @@ export class EksPlatform extends Construct {
    * hop limit of 1 (pods cannot reach the node's credentials) and encrypts the root volume.
    */
   public addNodeGroup(id: string, options: EksNodeGroupOptions = {}): eks.Nodegroup {
-    validateNodeGroup(this, id, options);
-    const spot = options.capacityType === eks.CapacityType.SPOT;
-    const instanceTypes = options.instanceTypes ?? (spot ? SPOT_TYPES : ON_DEMAND_TYPES).map((t) => new ec2.InstanceType(t));
-    if (spot && instanceTypes.length < 2) {
-      Annotations.of(this).addWarningV2('cdk-container-patterns:eks-spot-single-type',
-        `Node group ${id} uses Spot with a single instance type; list several types of the same size so one interruption wave cannot empty it.`);
-    }
-    const minSize = options.minSize ?? 1;
-    const maxSize = options.maxSize ?? Math.max(3, minSize);
-
-    const launchTemplate = new ec2.LaunchTemplate(this, `${id}LaunchTemplate`, {
-      requireImdsv2: true,
-      httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
-      httpPutResponseHopLimit: 1,
-      blockDevices: [{
-        deviceName: '/dev/xvda',
-        volume: ec2.BlockDeviceVolume.ebs(options.diskSizeGiB ?? 50, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),
-      }],
-    });
-
-    const nodeGroup = this.cluster.addNodegroupCapacity(id, {
-      capacityType: options.capacityType ?? eks.CapacityType.ON_DEMAND,
-      instanceTypes,
-      amiType: amiTypeFor(instanceTypes),
-      minSize,
-      maxSize,
-      desiredSize: options.desiredSize ?? minSize,
-      labels: options.labels,
-      taints: options.taints,
-      nodeRole: this.nodeRole,
-      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      launchTemplateSpec: { id: launchTemplate.launchTemplateId!, version: launchTemplate.latestVersionNumber },
-    });
-    // aws-node must be the managed add-on (with its Pod Identity role) before nodes boot.
-    nodeGroup.node.addDependency(this.vpcCni);
-    return nodeGroup;
+    return createNodeGroup(this, { cluster: this.cluster, nodeRole: this.nodeRole, vpcCni: this.vpcCni }, id, options);
   }
 
   /**
@@ -576,101 +400,4 @@ export class EksPlatform extends Construct {
   private needsNodes(chart: Construct | undefined): void {
     chart?.node.addDependency(this.systemNodeGroup);
   }
-
-  private createVpc(maxAzs: number): ec2.Vpc {
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs,
-      subnetConfiguration: [
-        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        // /19 leaves room for pod IPs: with the VPC CNI every pod takes an address here.
-        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
-      ],
-    });
-    vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogGroup', { retention: logs.RetentionDays.ONE_YEAR })),
-    });
-    return vpc;
-  }
-}
-
-function validateVersion(scope: Construct, version: EksKubernetesVersion): void {
-  const match = /^1\.(\d+)$/.exec(version.version);
-  const minor = match ? Number(match[1]) : NaN;
-  if (!match || minor < MIN_MINOR || minor > MAX_MINOR) {
-    invalidProp(scope, 'version', version.version, `is not a Kubernetes version EKS runs with this library (1.${MIN_MINOR} to 1.${MAX_MINOR})`,
-      'Use a constant such as EksKubernetesVersion.V1_35, or EksKubernetesVersion.of(\'1.NN\') within that range.');
-  }
-}
-
-function resolveEndpointAccess(scope: Construct, access: EksEndpointAccess, cidrs: string[] | undefined): eks.EndpointAccess {
-  if (access === EksEndpointAccess.PRIVATE) {
-    if (cidrs && cidrs.length > 0) {
-      invalidProp(scope, 'publicEndpointCidrs', cidrs, 'has no effect while endpointAccess is PRIVATE',
-        'Set endpointAccess to EksEndpointAccess.PUBLIC_AND_PRIVATE, or remove publicEndpointCidrs.');
-    }
-    return eks.EndpointAccess.PRIVATE;
-  }
-  if (!cidrs || cidrs.length === 0) {
-    invalidProp(scope, 'publicEndpointCidrs', cidrs, 'must list the CIDRs allowed to reach a public endpoint',
-      'List your office or CI egress CIDRs, e.g. ["203.0.113.0/24"], or keep endpointAccess PRIVATE.');
-  }
-  for (const cidr of cidrs) {
-    if (Token.isUnresolved(cidr)) continue;
-    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) {
-      invalidProp(scope, 'publicEndpointCidrs', cidr, 'is not an IPv4 CIDR', 'Write it like "203.0.113.0/24".');
-    }
-    if (cidr.endsWith('/0')) {
-      invalidProp(scope, 'publicEndpointCidrs', cidr, 'opens the API endpoint to the whole internet',
-        'List only the networks that need the API, or keep endpointAccess PRIVATE.');
-    }
-  }
-  const dup = duplicatesOf(cidrs);
-  if (dup.length > 0) invalidProp(scope, 'publicEndpointCidrs', dup, 'are listed more than once', 'List each CIDR once.');
-  return eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom(...cidrs);
-}
-
-function validateNodeGroup(scope: Construct, id: string, o: EksNodeGroupOptions): void {
-  const p = (name: string) => `${id}.${name}`;
-  requireIntegerInRange(scope, p('minSize'), o.minSize, 0, 450);
-  requireIntegerInRange(scope, p('maxSize'), o.maxSize, 1, 450);
-  requireIntegerInRange(scope, p('desiredSize'), o.desiredSize, 0, 450);
-  requireIntegerInRange(scope, p('diskSizeGiB'), o.diskSizeGiB, 20, 16384);
-  const min = o.minSize ?? 1;
-  const max = o.maxSize ?? Math.max(3, min);
-  if (o.maxSize !== undefined && min > max) {
-    invalidProp(scope, p('minSize'), min, `must not exceed ${p('maxSize')} (${max})`, `Raise ${p('maxSize')} or lower ${p('minSize')}.`);
-  }
-  if (o.desiredSize !== undefined && (o.desiredSize < min || o.desiredSize > max)) {
-    invalidProp(scope, p('desiredSize'), o.desiredSize, `must be between ${p('minSize')} (${min}) and ${p('maxSize')} (${max})`,
-      `Set ${p('desiredSize')} within that range or leave it out (it defaults to minSize).`);
-  }
-  if (o.instanceTypes && o.instanceTypes.length === 0) {
-    invalidProp(scope, p('instanceTypes'), [], 'must list at least one instance type', 'List instance types, or leave the prop out for the defaults.');
-  }
-  if (o.instanceTypes) {
-    const names = o.instanceTypes.map((t) => t.toString());
-    const dup = duplicatesOf(names);
-    if (dup.length > 0) invalidProp(scope, p('instanceTypes'), dup, 'are listed more than once', 'List each instance type once.');
-    if (new Set(o.instanceTypes.map((t) => t.architecture)).size > 1) {
-      invalidProp(scope, p('instanceTypes'), names, 'mixes ARM and x86 instance types',
-        'Use one architecture per node group; add a second node group for the other.');
-    }
-  }
-}
-
-/** With a launch template EKS cannot infer the AMI, so pick AL2023 for the instances' architecture. */
-function amiTypeFor(types: ec2.InstanceType[]): eks.NodegroupAmiType {
-  const archs = new Set(types.map((t) => t.architecture));
-  return archs.has(ec2.InstanceArchitecture.ARM_64) ? eks.NodegroupAmiType.AL2023_ARM_64_STANDARD : eks.NodegroupAmiType.AL2023_X86_64_STANDARD;
-}
-
-/** The network policy engine decides whether the VPC CNI runs its policy agent; a conflicting setting is an error. */
-function vpcCniFor(scope: Construct, engine: NetworkPolicyEngine, settings: VpcCniSettings = {}): VpcCniSettings {
-  const wanted = engine === NetworkPolicyEngine.VPC_CNI;
-  if (settings.networkPolicyAgent !== undefined && settings.networkPolicyAgent !== wanted) {
-    invalidProp(scope, 'vpcCni.networkPolicyAgent', settings.networkPolicyAgent,
-      `conflicts with networkPolicyEngine ${engine}: ${wanted ? 'the VPC CNI agent is the engine' : 'Calico and the VPC CNI agent must not both enforce policy'}`,
-      'Leave vpcCni.networkPolicyAgent unset; networkPolicyEngine decides it.');
-  }
-  return { ...settings, networkPolicyAgent: wanted };
 }

@@ -107,6 +107,49 @@ export function requirePort(scope: IConstruct, prop: string, value: number | und
   }
 }
 
+const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** Parses a literal IPv4 CIDR into its first and last address (as numbers), or undefined when it is not one. */
+function ipv4Range(cidr: string): { first: number; last: number } | undefined {
+  const m = IPV4_CIDR.exec(cidr);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - prefix);
+  const first = address - (address % size);
+  return { first, last: first + size - 1 };
+}
+
+/**
+ * Checks an IPv4 CIDR block (four octets 0-255, prefix 0-32), skipping unresolved tokens
+ * (a CfnParameter or a VPC's CIDR is only known at deploy time).
+ */
+export function requireIpv4Cidr(scope: IConstruct, prop: string, value: string | undefined, example = '203.0.113.0/24'): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (!ipv4Range(value)) {
+    invalidProp(scope, prop, value, 'is not an IPv4 CIDR block (four octets 0-255 and a prefix length 0-32)', `Write it like "${example}".`);
+  }
+}
+
+/**
+ * Refuses a list of IPv4 CIDRs that together cover the whole internet (`0.0.0.0/0`, or e.g.
+ * `0.0.0.0/1` + `128.0.0.0/1`). Unresolved entries are skipped: only the literal ones are summed.
+ */
+export function requireNotWholeInternet(scope: IConstruct, prop: string, values: readonly string[], fix: string): void {
+  const ranges = values.filter((v) => !Token.isUnresolved(v)).map(ipv4Range).filter((r): r is { first: number; last: number } => r !== undefined)
+    .sort((a, b) => a.first - b.first);
+  let next = 0; // first address not covered yet
+  for (const r of ranges) {
+    if (r.first > next) return;
+    next = Math.max(next, r.last + 1);
+  }
+  if (next > 0xffffffff) {
+    invalidProp(scope, prop, values, 'together cover the whole IPv4 internet', fix);
+  }
+}
+
 /** Lists the values that occur more than once, in first-seen order. */
 export function duplicatesOf(values: readonly string[]): string[] {
   const seen = new Set<string>();

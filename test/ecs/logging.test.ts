@@ -1,5 +1,6 @@
-import { CfnResource } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CapacityCluster, FluentdImage, LogAggregators, LogForwarder, LogOutput, LogTypeOptions } from '../../lib';
@@ -146,6 +147,91 @@ describe('LogAggregators and LogForwarder', () => {
     }
   });
 
+  test('the fluentd configuration reaches CloudFormation as one string per line, so a diff shows the lines that change', () => {
+    for (const td of [forwarder.taskDefinition, ...aggregators.aggregators.map((a) => a.taskDefinition)]) {
+      const fluentd = containersOf(resources, idOf(td)).find((c) => c.Name === 'Fluentd')!;
+      const value = (fluentd.Environment as Array<{ Name: string; Value: unknown }>).find((e) => e.Name === 'FLUENTD_GENERATED_CONFIG')!.Value;
+      expect(typeof value).not.toBe('string');
+      const [delimiter, lines] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+      expect(delimiter).toBe('\n');
+      expect(lines.length).toBeGreaterThan(50);
+      // No element of the join spans lines: each holds one configuration line (or a token of one).
+      for (const line of lines) expect(templateText(line)).not.toContain('\n');
+    }
+    // The forwarder's configuration holds no token: the joined lines are exactly the generated text.
+    expect(configOf(resources, idOf(forwarder.taskDefinition))).toBe(forwarder.fluentdConfig);
+  });
+
+  test('fluentd telemetry reaches CloudWatch through metric filters with Fleet and PluginId dimensions', () => {
+    const filters = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::MetricFilter').map((r) => r.Properties);
+    // One set for the aggregators and one for the forwarder, whatever the number of log types.
+    expect(filters).toHaveLength(10);
+    const names = filters.map((f) => (f.MetricTransformations as Array<Record<string, unknown>>)[0].MetricName).sort();
+    expect(names).toEqual(['BufferOverflows', 'BufferOverflows', 'BufferQueueLength', 'BufferQueueLength', 'BufferTotalQueuedSize', 'BufferTotalQueuedSize',
+      'RetryCount', 'RetryCount', 'SecondaryFileWrites', 'SecondaryFileWrites']);
+    for (const f of filters) {
+      expect((f.MetricTransformations as Array<Record<string, unknown>>)[0]).toMatchObject({
+        MetricNamespace: 'CdkContainerPatterns/Fluentd',
+        Dimensions: [{ Key: 'Fleet', Value: '$.fleet' }, { Key: 'PluginId', Value: '$.plugin_id' }],
+      });
+      expect(f.FilterPattern).toMatch(/^\{ \(?\$\.fleet = "[A-Za-z0-9]+"/);
+    }
+    const fleetsInFilters = new Set(filters.map((f) => /\$\.fleet = "([^"]+)"/.exec(f.FilterPattern as string)![1]));
+    expect(fleetsInFilters).toEqual(new Set([forwarder.telemetryFleet, aggregators.telemetryFleet]));
+    // The fleet the filters select is the one the configurations write.
+    expect(configOf(resources, idOf(forwarder.taskDefinition))).toContain(`fleet ${forwarder.telemetryFleet}\n`);
+    expect(configOf(resources, idOf(aggregators.aggregatorFor('job').taskDefinition))).toContain(`fleet ${aggregators.telemetryFleet}\n`);
+  });
+
+  test('default alarms watch every output: buffer filling and chunks diverted, per log type', () => {
+    const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+    // forwarder: 3 log types + the output for unmatched tags; aggregators: 3 log types; 2 alarms each.
+    expect(alarms).toHaveLength((LOG_TYPES.length + 1) * 2 + LOG_TYPES.length * 2);
+    expect(forwarder.alarms).toHaveLength(8);
+    expect(aggregators.alarms).toHaveLength(6);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'BufferTotalQueuedSize',
+      Namespace: 'CdkContainerPatterns/Fluentd',
+      Dimensions: [{ Name: 'Fleet', Value: forwarder.telemetryFleet }, { Name: 'PluginId', Value: 'forward_rails' }],
+      Statistic: 'Maximum',
+      Threshold: 2048 * 1024 * 1024 / 4,
+      EvaluationPeriods: 5,
+      TreatMissingData: 'notBreaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(secondary, 0) + FILL(overflow, 0)' }),
+        Match.objectLike({ Id: 'secondary', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'SecondaryFileWrites', Dimensions: [{ Name: 'Fleet', Value: aggregators.telemetryFleet }, { Name: 'PluginId', Value: 'cloudwatch_job' }] }) }) })]),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  test('metricXxx() name the output of one log type in the fleet', () => {
+    const metric = forwarder.metricBufferQueueLength('nginx');
+    expect(metric.namespace).toBe('CdkContainerPatterns/Fluentd');
+    expect(metric.dimensions).toEqual({ Fleet: forwarder.telemetryFleet, PluginId: 'forward_nginx' });
+    expect(forwarder.metricSecondaryFileWrites(LogForwarder.UNMATCHED_ROUTE).dimensions).toEqual({ Fleet: forwarder.telemetryFleet, PluginId: 'forward_unmatched' });
+    expect(forwarder.metricRetryCount('job').metricName).toBe('RetryCount');
+    expect(forwarder.metricBufferOverflows('rails').statistic).toBe('Sum');
+    expect(aggregators.metricBufferTotalQueuedSize('rails').dimensions).toEqual({ Fleet: aggregators.telemetryFleet, PluginId: 's3_rails' });
+    expect(aggregators.metricBufferQueueLength('job').dimensions).toEqual({ Fleet: aggregators.telemetryFleet, PluginId: 'cloudwatch_job' });
+    expect(aggregators.metricSecondaryFileWrites('nginx').metricName).toBe('SecondaryFileWrites');
+    expect(aggregators.metricRetryCount('nginx').statistic).toBe('Maximum');
+    expect(aggregators.metricBufferOverflows('nginx').metricName).toBe('BufferOverflows');
+  });
+
+  test('metricXxx() fail for a log type that is not there', () => {
+    expect(() => forwarder.metricBufferQueueLength('audit')).toThrow('logType ("audit") is not one of the forwarder\'s outputs (rails, nginx, job, unmatched)');
+    expect(() => aggregators.metricBufferQueueLength('unmatched')).toThrow('logType ("unmatched") is not one of the log types (rails, nginx, job)');
+  });
+
+  test('the aggregators and the forwarder are IConnectable: the aggregators\' groups on port 24224, the forwarder as its hosts', () => {
+    expect(aggregators.connections.securityGroups.map((g) => idOf(g))).toEqual(aggregators.aggregators.map((a) => idOf(a.securityGroup)));
+    expect(aggregators.connections.defaultPort?.toString()).toBe('24224');
+    expect(forwarder.connections).toBe(capacity.cluster.connections);
+    expect([LogForwarder.PORT, LogAggregators.PORT, LogForwarder.MIN_MEMORY_MIB]).toEqual([24224, 24224, 128]);
+  });
+
   test('the aggregators and the forwarder have no unacknowledged cdk-nag findings', () => {
     expect(nagFindings(aggregators)).toEqual([]);
     expect(nagFindings(forwarder)).toEqual([]);
@@ -177,6 +263,10 @@ describe('LogAggregators validation', () => {
 
   test('fails when a log type is fluentd\'s own tag', () => {
     expect(build([{ name: 'fluent', output: LogOutput.toS3() }])).toThrow('logTypes[0].name ("fluent") is reserved');
+  });
+
+  test('fails when a log type is the name of the forwarder\'s output for unmatched tags', () => {
+    expect(build([{ name: 'unmatched', output: LogOutput.toS3() }])).toThrow('logTypes[0].name ("unmatched") is reserved: the forwarder\'s output for tags of no log type has this name');
   });
 
   test('fails when a log type is listed twice', () => {
@@ -253,5 +343,73 @@ describe('LogForwarder validation', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: Match.arrayWith([Match.objectLike({ Name: 'Fluentd', Command: [Match.stringLikeRegexp('exec fluentd -c /tmp/fluentd-generated.conf --no-supervisor$')] })]),
     });
+  });
+});
+
+describe('Sharing aggregators with other stacks', () => {
+  test('a forwarder in another stack sends to imported aggregators and is allowed into their security groups', () => {
+    // GIVEN aggregators of a central logging stack, known by their endpoints and security group
+    const { stack, capacity } = clusterStack();
+    const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'AggregatorSg', 'sg-0123456789abcdef0', { allowAllOutbound: true });
+    const aggregators = LogAggregators.fromLogAggregatorsAttributes(stack, 'Central', {
+      endpoints: [
+        { logType: 'rails', hostname: 'rails.central.internal', port: 24224 },
+        { logType: 'job', hostname: 'job.central.internal', port: 24224 },
+      ],
+      defaultLogType: 'job',
+      securityGroups: [sg],
+    });
+    // WHEN
+    const forwarder = new LogForwarder(stack, 'Forwarder', { cluster: capacity.cluster, aggregators });
+    // THEN
+    const template = Template.fromStack(stack);
+    const resources = template.toJSON().Resources as Resources;
+    const taskDefinitionId = Stack.of(stack).resolve((forwarder.taskDefinition.node.defaultChild as CfnResource).logicalId) as string;
+    const config = parseFluentdConfig(configOf(resources, taskDefinitionId));
+    expect(routeOf(config, 'rails')!.children.find((c) => c.name === 'server')!.params.host).toBe('rails.central.internal');
+    expect(routeOf(config, 'nginx')!.children.find((c) => c.name === 'server')!.params.host).toBe('job.central.internal');
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: 'sg-0123456789abcdef0', IpProtocol: 'tcp', FromPort: 24224, ToPort: 24224,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Stack.of(stack).resolve((capacity.instanceSecurityGroup.node.defaultChild as CfnResource).logicalId), 'GroupId'] },
+    });
+  });
+
+  test('fails when imported aggregators name their default log type wrongly', () => {
+    const { stack } = importedCluster();
+    expect(() => LogAggregators.fromLogAggregatorsAttributes(stack, 'Central', {
+      endpoints: [{ logType: 'rails', hostname: 'rails.central.internal', port: 24224 }],
+      defaultLogType: 'nginx',
+      securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0123456789abcdef0')],
+    })).toThrow('TestStack/Central: defaultLogType ("nginx") is not one of the endpoints\' log types (rails)');
+  });
+
+  test('fails when imported aggregators have no endpoints or no security groups', () => {
+    const { stack } = importedCluster();
+    expect(() => LogAggregators.fromLogAggregatorsAttributes(stack, 'None', { endpoints: [], securityGroups: [] })).toThrow('endpoints ([]) is empty');
+    expect(() => LogAggregators.fromLogAggregatorsAttributes(stack, 'NoSg', { endpoints: [{ logType: 'rails', hostname: 'r.internal', port: 24224 }], securityGroups: [] }))
+      .toThrow('securityGroups ([]) is empty');
+  });
+
+  test('fails when an imported endpoint is not a log type', () => {
+    const { stack } = importedCluster();
+    expect(() => LogAggregators.fromLogAggregatorsAttributes(stack, 'Central', {
+      endpoints: [{ logType: 'Rails', hostname: 'r.internal', port: 24224 }],
+      securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0123456789abcdef0')],
+    })).toThrow('endpoints[0].logType ("Rails") is not a valid log type');
+  });
+});
+
+describe('Alarms opt-out', () => {
+  test('createAlarms: false creates no alarm but keeps the telemetry', () => {
+    // GIVEN
+    const { stack, cluster } = importedCluster();
+    // WHEN
+    const aggregators = new LogAggregators(stack, 'Aggregators', { cluster, logTypes: LOG_TYPES, createAlarms: false });
+    const forwarder = new LogForwarder(stack, 'Forwarder', { cluster, aggregators, createAlarms: false });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    template.resourceCountIs('AWS::Logs::MetricFilter', 10);
+    expect([aggregators.alarms, forwarder.alarms]).toEqual([[], []]);
   });
 });

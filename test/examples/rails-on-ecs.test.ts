@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { RailsOnEcsStack } from '../../examples/rails-on-ecs/rails-on-ecs-stack';
 import { EksV2Checks } from '../../lib';
 import { nagFindings, testApp } from '../support/app';
+import { maskAssetHashes } from '../support/snapshot';
 import { cfnLintFindings } from '../support/cfn-lint';
 import { buffersOf, matchesOf, parseFluentdConfig, routeOf, templateText } from '../ecs/support/fluentd-parser';
 
@@ -32,7 +33,7 @@ describe('RailsOnEcs example', () => {
   });
 
   test('matches the snapshot', () => {
-    expect(template.toJSON()).toMatchSnapshot();
+    expect(maskAssetHashes(template.toJSON())).toMatchSnapshot();
   });
 
   test('has no unacknowledged cdk-nag findings', () => {
@@ -97,6 +98,31 @@ describe('RailsOnEcs example', () => {
         expect(hosts).toEqual([`${type}.logging.internal`]);
       }
       expect(buffersOf(config).every((b) => b.params['@type'] === 'file' && b.params.flush_at_shutdown === 'true')).toBe(true);
+    }
+  });
+
+  test('fluentd telemetry of both forwarders and the aggregators reaches CloudWatch, with default alarms per output', () => {
+    const diagnostics = idOf(stack.aggregators.diagnosticsLogGroup);
+    const filters = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::MetricFilter').map((r) => r.Properties);
+    // Five metrics for each of the three fleets (two forwarders, the aggregators), on the shared diagnostics log group.
+    expect(filters).toHaveLength(15);
+    expect(filters.every((f) => JSON.stringify(f.LogGroupName) === JSON.stringify({ Ref: diagnostics }))).toBe(true);
+    const fluentdAlarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && JSON.stringify(r.Properties).includes('CdkContainerPatterns/Fluentd'));
+    // Two alarms per output: 2 forwarders x (3 log types + unmatched tags) + 3 aggregator types.
+    expect(fluentdAlarms).toHaveLength(2 * 2 * (LOG_TYPES.length + 1) + 2 * LOG_TYPES.length);
+    expect([stack.applicationForwarder.alarms.length, stack.utilityForwarder.alarms.length, stack.aggregators.alarms.length]).toEqual([8, 8, 6]);
+    expect(new Set([stack.applicationForwarder.telemetryFleet, stack.utilityForwarder.telemetryFleet, stack.aggregators.telemetryFleet]).size).toBe(3);
+    // Every one of them notifies the logging alarms topic.
+    for (const alarm of fluentdAlarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: idOf(stack.loggingAlarms) }]);
+  });
+
+  test('every forward output starts without DNS answers, asks for acknowledgements and never drops the oldest chunks', () => {
+    for (const forwarder of [stack.applicationForwarder, stack.utilityForwarder]) {
+      const config = configOf(idOf(forwarder.taskDefinition));
+      for (const m of matchesOf(config)) {
+        expect(m.params).toMatchObject({ ignore_network_errors_at_startup: 'true', require_ack_response: 'true' });
+        expect(buffersOf([m])[0].params.overflow_action).toBe('throw_exception');
+      }
     }
   });
 

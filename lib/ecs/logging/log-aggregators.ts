@@ -1,4 +1,5 @@
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,20 +7,22 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { FluentdImage } from './fluentd-image';
 import { LogOutput, LogOutputKind } from './log-output';
 import { FLUENTD_BUFFER_PATH, FLUENTD_FAILED_PATH, fluentdContainerParts } from './private/fluentd-container';
-import { AggregatorConfig, BufferConfig, renderAggregatorConfig } from './private/fluentd-config';
+import { AGGREGATOR_PORT, MONITOR_PORT, TELEMETRY_INTERVAL_SECONDS } from './private/constants';
+import { allowForwarders } from './private/network';
+import { AggregatorConfig, aggregatorPluginId, BufferConfig, OverflowAction, renderAggregatorConfig } from './private/fluentd-config';
+import { addRouteAlarms, addTelemetryFilters, FluentdMetricName, fluentdMetric } from './private/telemetry';
 import { dnsLabelOf, idOf, validateLogType } from './private/tags';
 import { acknowledgeWildcards } from '../private/nag';
-import { duplicatesOf, invalidProp, requireIntegerInRange } from '../../private/validation';
-
-/** Port the aggregators listen on. */
-export const AGGREGATOR_PORT = 24224;
+import { duplicatesOf, invalidProp, requireIntegerInRange, requirePort } from '../../private/validation';
 
 /** Smallest memory a fluentd aggregator gets: Ruby, the output plugin and in-flight chunks. */
 const MIN_AGGREGATOR_MEMORY_MIB = 256;
+/** Disk budget of an aggregator's file buffer. */
+const AGGREGATOR_BUFFER_LIMIT_MIB = 4096;
 
 /** One log type and where its aggregators deliver it. */
 export interface LogTypeOptions {
@@ -103,42 +106,98 @@ export interface LogAggregatorsProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Create the default alarms of every log type: its aggregators' buffer holds a quarter of its
+   * disk budget for 5 minutes, or a chunk went to secondary_file or was held back by a full buffer.
+   * They have no actions: add yours through `alarms`.
+   * @default true
+   */
+  readonly createAlarms?: boolean;
 }
 
-/** What {@link LogAggregators} builds for one log type. */
-export interface LogAggregator {
+/** Where the forwarders send one log type. */
+export interface LogAggregatorEndpoint {
   /** The log type. */
   readonly logType: string;
   /** DNS name with one A record per running aggregator task. */
   readonly hostname: string;
   /** The port the aggregators listen on. */
   readonly port: number;
+}
+
+/** What {@link LogAggregators} builds for one log type. */
+export interface LogAggregator extends LogAggregatorEndpoint {
   /** The aggregator service. */
   readonly service: ecs.Ec2Service;
   /** The aggregator task definition. */
   readonly taskDefinition: ecs.Ec2TaskDefinition;
   /** The generated fluentd configuration (may contain tokens). */
   readonly fluentdConfig: string;
+  /** The security group of the aggregator tasks. */
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+/**
+ * What a {@link LogForwarder} needs from the aggregators: where each log type goes, which type
+ * takes the tags of no log type, and the network path (`connections`, on the aggregator port).
+ * Implemented by {@link LogAggregators}, and by {@link LogAggregators.fromLogAggregatorsAttributes}
+ * for aggregators that another stack (e.g. a central logging stack) owns.
+ */
+export interface ILogAggregators extends IConstruct, ec2.IConnectable {
+  /** One endpoint per log type, in the order of the log types. */
+  readonly endpoints: LogAggregatorEndpoint[];
+  /** The log type whose aggregators also take tags that match no log type. */
+  readonly defaultLogType: string;
+}
+
+/** Aggregators built elsewhere, for {@link LogAggregators.fromLogAggregatorsAttributes}. */
+export interface LogAggregatorsAttributes {
+  /** One endpoint per log type, e.g. from the owning stack's `LogAggregators.endpoints`. */
+  readonly endpoints: LogAggregatorEndpoint[];
+  /**
+   * The log type that also takes tags of no log type.
+   * @default - the first endpoint's log type
+   */
+  readonly defaultLogType?: string;
+  /** The security groups of the aggregator tasks; forwarders are allowed in on each endpoint's port. */
+  readonly securityGroups: ec2.ISecurityGroup[];
 }
 
 /**
  * One fluentd aggregator service per log type, so that no aggregator is a single point of
  * failure for every log: at least two tasks each, spread across AZs and instances, found by the
- * forwarders through Cloud Map DNS, buffering on disk and keeping undeliverable chunks in a
- * `secondary_file` output; each delivers to S3 (write access to its own prefix only) or to
- * CloudWatch Logs.
+ * forwarders through Cloud Map DNS, buffering on disk; each delivers to S3 (write access to its
+ * own prefix only) or to CloudWatch Logs, retrying forever. A full buffer (4 GiB) stops reading
+ * (`overflow_action block`), so the forwarders keep the unacknowledged chunks; chunks that fail
+ * with an unrecoverable error go to a `secondary_file` output. Telemetry, metrics and default
+ * alarms as for {@link LogForwarder}.
  */
-export class LogAggregators extends Construct {
+export class LogAggregators extends Construct implements ILogAggregators {
+  /** Port the aggregators listen on. */
+  public static readonly PORT = AGGREGATOR_PORT;
+
+  /** Aggregators another stack owns (no lookup: every value is given). */
+  public static fromLogAggregatorsAttributes(scope: Construct, id: string, attrs: LogAggregatorsAttributes): ILogAggregators {
+    return new ImportedLogAggregators(scope, id, attrs);
+  }
+
   /** The namespace the aggregators register in. */
   public readonly dnsNamespace: servicediscovery.IPrivateDnsNamespace;
   /** The default log type (takes unmatched tags too). */
   public readonly defaultLogType: string;
   /** The shared log bucket, when an S3 output uses it. */
   public readonly logBucket?: s3.IBucket;
-  /** The log group of the aggregators' own fluentd logs. */
+  /** The log group of the aggregators' own fluentd logs and telemetry. */
   public readonly diagnosticsLogGroup: logs.LogGroup;
+  /** The aggregators' security groups, with the aggregator port as default port. */
+  public readonly connections: ec2.Connections;
+  /** The default alarms (empty when `createAlarms` is false); add your actions to them. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The value of the `Fleet` dimension of these aggregators' metrics. */
+  public readonly telemetryFleet: string;
 
   private readonly byType = new Map<string, LogAggregator>();
+  private readonly kindOf = new Map<string, LogOutputKind>();
   private readonly order: string[] = [];
 
   constructor(scope: Construct, id: string, props: LogAggregatorsProps) {
@@ -147,11 +206,7 @@ export class LogAggregators extends Construct {
     this.defaultLogType = props.defaultLogType ?? props.logTypes[0].name;
 
     const vpc = props.cluster.vpc;
-    this.dnsNamespace = props.dnsNamespace ?? new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
-      vpc,
-      name: props.namespaceName ?? 'logging.internal',
-      description: 'fluentd aggregators, one service per log type',
-    });
+    this.dnsNamespace = props.dnsNamespace ?? this.newNamespace(vpc, props.namespaceName ?? 'logging.internal');
     const needsBucket = props.logTypes.some((t) => t.output.kind === LogOutputKind.S3 && !t.output.bucket);
     if (needsBucket) this.logBucket = props.logBucket ?? this.newLogBucket();
 
@@ -161,11 +216,65 @@ export class LogAggregators extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    this.telemetryFleet = Names.uniqueResourceName(this, { maxLength: 64 });
+    addTelemetryFilters(this, this.diagnosticsLogGroup, this.telemetryFleet);
+    const alarmScope = props.createAlarms === false ? undefined : new Construct(this, 'Alarms');
+
     for (const logType of props.logTypes) {
       const aggregator = this.addAggregator(logType, props);
       this.byType.set(logType.name, aggregator);
       this.order.push(logType.name);
+      if (alarmScope) {
+        this.alarms.push(...addRouteAlarms(alarmScope, {
+          fleet: this.telemetryFleet, pluginId: this.pluginIdOf(logType.name), what: `the "${logType.name}" aggregators`, totalLimitMiB: AGGREGATOR_BUFFER_LIMIT_MIB,
+        }));
+      }
     }
+    this.connections = new ec2.Connections({
+      securityGroups: this.aggregators.map((a) => a.securityGroup),
+      defaultPort: ec2.Port.tcp(AGGREGATOR_PORT),
+    });
+  }
+
+  /** Where the forwarders send each log type. */
+  public get endpoints(): LogAggregatorEndpoint[] {
+    return this.aggregators.map(({ logType, hostname, port }) => ({ logType, hostname, port }));
+  }
+
+  /**
+   * Chunks waiting in the file buffer of one log type's output, highest on any aggregator task
+   * (fluentd monitor_agent `buffer_queue_length`), per minute.
+   */
+  public metricBufferQueueLength(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.BUFFER_QUEUE_LENGTH, props);
+  }
+
+  /** Bytes in the file buffer of one log type's output (staged and queued), highest on any aggregator task. */
+  public metricBufferTotalQueuedSize(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.BUFFER_TOTAL_QUEUED_SIZE, props);
+  }
+
+  /** Failed flushes of one log type's output since its task started (cumulative), highest on any task. */
+  public metricRetryCount(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.RETRY_COUNT, props);
+  }
+
+  /**
+   * Chunks of one log type written to secondary_file instead of the destination, summed over tasks
+   * (counted from fluentd's warnings: identical warnings within a minute count once).
+   */
+  public metricSecondaryFileWrites(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.SECONDARY_FILE_WRITES, props);
+  }
+
+  /** Minutes in which a full buffer of one log type held back its input (at most one per task per minute), summed. */
+  public metricBufferOverflows(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.BUFFER_OVERFLOWS, props);
+  }
+
+  private pluginIdOf(logType: string): string {
+    if (!this.kindOf.has(logType)) this.aggregatorFor(logType);
+    return aggregatorPluginId(logType, this.kindOf.get(logType) === LogOutputKind.S3 ? 's3' : 'cloudwatch');
   }
 
   /** The log types, in the order given. */
@@ -187,11 +296,12 @@ export class LogAggregators extends Construct {
     return aggregator;
   }
 
-  /** Lets forwarders on the given hosts reach every aggregator. */
+  /**
+   * Lets forwarders on the given hosts reach every aggregator.
+   * @deprecated use `connections.allowDefaultPortFrom(hosts)`; a LogForwarder does this itself.
+   */
   public allowForwardersFrom(hosts: ec2.IConnectable): void {
-    for (const aggregator of this.aggregators) {
-      aggregator.service.connections.allowFrom(hosts, ec2.Port.tcp(AGGREGATOR_PORT), 'fluentd forward from the per-host forwarders');
-    }
+    allowForwarders(this.connections, hosts);
   }
 
   private validate(props: LogAggregatorsProps): void {
@@ -225,6 +335,13 @@ export class LogAggregators extends Construct {
         invalidProp(this, 'logTypes[].output.prefix', [a, overlapping], 'overlap in the same bucket, so one log type\'s aggregators could overwrite the other\'s objects', 'Give each log type a prefix that is not inside another.');
       }
     }
+  }
+
+  /** Retained on delete: forwarders of other stacks resolve the aggregators in it (docs/design.md). */
+  private newNamespace(vpc: ec2.IVpc, name: string): servicediscovery.PrivateDnsNamespace {
+    const namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', { vpc, name, description: 'fluentd aggregators, one service per log type' });
+    namespace.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    return namespace;
   }
 
   private newLogBucket(): s3.Bucket {
@@ -267,16 +384,20 @@ export class LogAggregators extends Construct {
       failedPath: FLUENTD_FAILED_PATH,
       flushIntervalSeconds: 10,
       retryMaxIntervalSeconds: 60,
-      // A day of retries covers an S3 or CloudWatch outage before chunks go to secondary_file.
-      retryTimeoutSeconds: 24 * 3600,
-      totalLimitMiB: 4096,
+      totalLimitMiB: AGGREGATOR_BUFFER_LIMIT_MIB,
+      // An aggregator serves one log type: when S3 or CloudWatch has been down long enough to fill
+      // its buffer, it stops reading, so the forwarders get no acknowledgement and keep the chunks
+      // in their own per-type buffers. Nothing is dropped here.
+      overflowAction: OverflowAction.BLOCK,
     };
+    const telemetry = { fleet: this.telemetryFleet, monitorPort: MONITOR_PORT, emitIntervalSeconds: TELEMETRY_INTERVAL_SECONDS };
+    this.kindOf.set(logType, options.output.kind);
 
     let config: AggregatorConfig;
     if (options.output.kind === LogOutputKind.S3) {
       const bucket = options.output.bucket ?? this.logBucket!;
       const prefix = options.output.prefix ?? `logs/${logType}/`;
-      config = { logType, listenPort: AGGREGATOR_PORT, buffer, s3: { bucketName: bucket.bucketName, region, prefix, timeSliceSeconds: 300 } };
+      config = { logType, listenPort: AGGREGATOR_PORT, buffer, telemetry, s3: { bucketName: bucket.bucketName, region, prefix, timeSliceSeconds: 300 } };
       taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
         actions: ['s3:PutObject'],
         resources: [bucket.arnForObjects(`${prefix}*`)],
@@ -288,7 +409,7 @@ export class LogAggregators extends Construct {
         encryptionKey: props.encryptionKey,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      config = { logType, listenPort: AGGREGATOR_PORT, buffer, cloudWatch: { logGroupName: logGroup.logGroupName, region } };
+      config = { logType, listenPort: AGGREGATOR_PORT, buffer, telemetry, cloudWatch: { logGroupName: logGroup.logGroupName, region } };
       taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
         resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:log-stream:*`],
@@ -340,6 +461,40 @@ export class LogAggregators extends Construct {
       { finding: /^Resource::.*\/\*$/, actions: /^s3:PutObject$/, reason: 'The aggregators write objects with generated names, so the grant covers every key under this log type\'s own prefix and nothing else in the bucket.' },
       { finding: /^Resource::.*:log-stream:\*$/, actions: /^logs:(CreateLogStream|PutLogEvents|DescribeLogStreams)$/, reason: 'fluent-plugin-cloudwatch-logs creates one stream per tag at run time, inside this log type\'s own log group only.' },
     ]);
-    return { logType, hostname, port: AGGREGATOR_PORT, service, taskDefinition, fluentdConfig };
+    return { logType, hostname, port: AGGREGATOR_PORT, service, taskDefinition, fluentdConfig, securityGroup };
+  }
+}
+
+class ImportedLogAggregators extends Construct implements ILogAggregators {
+  public readonly endpoints: LogAggregatorEndpoint[];
+  public readonly defaultLogType: string;
+  public readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, attrs: LogAggregatorsAttributes) {
+    super(scope, id);
+    if (attrs.endpoints.length === 0) {
+      invalidProp(this, 'endpoints', [], 'is empty', 'List one endpoint per log type, e.g. from the owning stack\'s LogAggregators.endpoints.');
+    }
+    attrs.endpoints.forEach((e, i) => {
+      validateLogType(this, `endpoints[${i}].logType`, e.logType);
+      requirePort(this, `endpoints[${i}].port`, e.port);
+    });
+    const duplicates = duplicatesOf(attrs.endpoints.map((e) => e.logType));
+    if (duplicates.length > 0) {
+      invalidProp(this, 'endpoints[].logType', duplicates, 'occur more than once', 'Give each log type one endpoint.');
+    }
+    if (attrs.securityGroups.length === 0) {
+      invalidProp(this, 'securityGroups', [], 'is empty', 'Pass the aggregator tasks\' security groups so that forwarders can be allowed in.');
+    }
+    const ports = [...new Set(attrs.endpoints.map((e) => e.port))];
+    if (ports.length > 1) {
+      invalidProp(this, 'endpoints[].port', ports, 'differ', 'Use one port for every log type\'s aggregators, as LogAggregators does.');
+    }
+    this.endpoints = attrs.endpoints.map(({ logType, hostname, port }) => ({ logType, hostname, port }));
+    this.defaultLogType = attrs.defaultLogType ?? attrs.endpoints[0].logType;
+    if (!attrs.endpoints.some((e) => e.logType === this.defaultLogType)) {
+      invalidProp(this, 'defaultLogType', this.defaultLogType, `is not one of the endpoints' log types (${attrs.endpoints.map((e) => e.logType).join(', ')})`, 'Name one of them, or leave it unset to use the first.');
+    }
+    this.connections = new ec2.Connections({ securityGroups: attrs.securityGroups, defaultPort: ec2.Port.tcp(ports[0]) });
   }
 }

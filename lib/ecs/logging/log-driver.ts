@@ -1,9 +1,7 @@
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
+import { FORWARDER_PORT } from './private/constants';
 import { validateLogTag } from './private/tags';
-
-/** Port the per-host forwarder listens on, on the host's loopback address. */
-export const FORWARDER_PORT = 24224;
 
 /** Options of {@link ForwarderLogging.logDriver}. */
 export interface ForwarderLogDriverOptions {

@@ -1,23 +1,29 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Names, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FluentdImage } from './fluentd-image';
-import { LogAggregators } from './log-aggregators';
-import { FORWARDER_PORT } from './log-driver';
+import { ILogAggregators } from './log-aggregators';
+import { FORWARDER_PORT, MIN_FORWARDER_MEMORY_MIB, MONITOR_PORT, TELEMETRY_INTERVAL_SECONDS } from './private/constants';
 import { FLUENTD_BUFFER_PATH, FLUENTD_FAILED_PATH, fluentdContainerParts } from './private/fluentd-container';
-import { renderForwarderConfig } from './private/fluentd-config';
+import { allowForwarders } from './private/network';
+import { forwarderPluginId, OverflowAction, renderForwarderConfig, UNMATCHED_ROUTE } from './private/fluentd-config';
+import { addRouteAlarms, addTelemetryFilters, FluentdMetricName, fluentdMetric } from './private/telemetry';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 
-/** Below this, fluentd's Ruby runtime plus the in-memory part of the buffers gets OOM-killed. */
-export const MIN_FORWARDER_MEMORY_MIB = 128;
+/** Disk budget of each of the forwarder's per-type file buffers, on every host. */
+const FORWARDER_BUFFER_LIMIT_MIB = 2048;
 
 export interface LogForwarderProps {
   /** The cluster whose every container instance gets a forwarder. */
   readonly cluster: ecs.ICluster;
-  /** The aggregators the forwarders send each log type to. */
-  readonly aggregators: LogAggregators;
+  /**
+   * The aggregators the forwarders send each log type to: a `LogAggregators`, or
+   * `LogAggregators.fromLogAggregatorsAttributes()` for those of another stack.
+   */
+  readonly aggregators: ILogAggregators;
   /**
    * Memory of each forwarder, reserved on every container instance.
    * @default 256
@@ -39,10 +45,18 @@ export interface LogForwarderProps {
    */
   readonly hosts?: ec2.IConnectable;
   /**
-   * Log group of the forwarders' own fluentd logs.
+   * Log group of the forwarders' own fluentd logs and telemetry.
    * @default - a new log group with one year of retention
    */
   readonly diagnosticsLogGroup?: logs.ILogGroup;
+  /**
+   * Create the default alarms of every log type's output (and of the output for tags of no log
+   * type): its buffer holds a quarter of its disk budget on some host for 5 minutes, or a chunk
+   * went to secondary_file or records were refused by a full buffer. They have no actions: add
+   * yours through `alarms`.
+   * @default true
+   */
+  readonly createAlarms?: boolean;
 }
 
 /**
@@ -51,23 +65,48 @@ export interface LogForwarderProps {
  * on the host's disk and sends each log type to that type's aggregators; tags of no known log
  * type go to the default log type's aggregators.
  *
- * Failure behaviour:
+ * Failure behaviour (fluentd 1.17):
  * - Forwarder down on a host: application containers keep starting and running (their driver is
- *   asynchronous, see {@link ForwarderLogging}); each container's driver holds up to its buffer
- *   limit in memory and drops beyond it; ECS restarts the daemon task, which resumes the chunks
- *   left in its host-disk buffer.
- * - All aggregators of one log type down: only that type's output on every forwarder retries
- *   (exponential backoff, at most 30 s apart) and grows its own file buffer (2 GiB per type per
- *   host, then the oldest chunks are dropped); after an hour of failures the chunks go to the
- *   host's `secondary_file` folder for manual replay. Other log types flow as before.
+ *   asynchronous, see {@link ForwarderLogging}); Docker queues each container's lines in memory up
+ *   to the driver's buffer limit and drops beyond it; ECS restarts the daemon task, which resumes
+ *   the chunks left in its host-disk buffer.
+ * - An aggregator name without DNS answer (first deploy, every task of a type down): fluentd still
+ *   starts (`ignore_network_errors_at_startup`) and the other types flow; names are re-resolved
+ *   every 10 s and one A record is picked at random per connection.
+ * - All aggregators of one log type down: only that type's output retries (forever, at most 30 s
+ *   apart) and grows its own file buffer (2 GiB per type per host); when full, that type's new
+ *   records are refused with a warning (`throw_exception`), counted as `BufferOverflows`. The
+ *   *BufferFilling* alarm fires at a quarter of the buffer. Other log types flow as before.
+ * - Delivery to the aggregators is at least once (`require_ack_response`): a chunk is sent again
+ *   when its acknowledgement does not come within 60 s, so duplicates are possible.
+ * - Only chunks that fail with an unrecoverable error go to the host's `secondary_file` folder,
+ *   counted as `SecondaryFileWrites` and alarmed at once.
+ * - fluentd's own `fluent.*` events go to the diagnostics log group only (`<label @FLUENT_LOG>`).
  */
-export class LogForwarder extends Construct {
+export class LogForwarder extends Construct implements ec2.IConnectable {
+  /** Port the forwarder listens on, on the loopback address of every host. */
+  public static readonly PORT = FORWARDER_PORT;
+  /** The smallest `memoryLimitMiB` accepted. */
+  public static readonly MIN_MEMORY_MIB = MIN_FORWARDER_MEMORY_MIB;
+  /** The name of the output for tags of no log type, for the `metricXxx()` methods. */
+  public static readonly UNMATCHED_ROUTE = UNMATCHED_ROUTE;
+
   /** The daemon service. */
   public readonly service: ecs.Ec2Service;
   /** The task definition of the forwarder. */
   public readonly taskDefinition: ecs.Ec2TaskDefinition;
   /** The generated fluentd configuration (may contain tokens). */
   public readonly fluentdConfig: string;
+  /** The hosts' connections: the forwarder runs in host network mode, so it is the hosts on the network. */
+  public readonly connections: ec2.Connections;
+  /** The log group of the forwarders' own fluentd logs and telemetry. */
+  public readonly diagnosticsLogGroup: logs.ILogGroup;
+  /** The default alarms (empty when `createAlarms` is false); add your actions to them. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The value of the `Fleet` dimension of this forwarder's metrics. */
+  public readonly telemetryFleet: string;
+
+  private readonly routes: string[];
 
   constructor(scope: Construct, id: string, props: LogForwarderProps) {
     super(scope, id);
@@ -78,24 +117,33 @@ export class LogForwarder extends Construct {
     requireIntegerInRange(this, 'memoryLimitMiB', props.memoryLimitMiB, MIN_FORWARDER_MEMORY_MIB, 4096);
     requireIntegerInRange(this, 'cpu', props.cpu, 0, 4096);
 
+    this.telemetryFleet = Names.uniqueResourceName(this, { maxLength: 64 });
+    const endpoints = props.aggregators.endpoints;
+    this.routes = [...endpoints.map((e) => e.logType), UNMATCHED_ROUTE];
     this.fluentdConfig = renderForwarderConfig({
       listenPort: FORWARDER_PORT,
       // Host networking plus loopback: the Docker daemon reaches it, nothing else on the network does.
       bindAddress: '127.0.0.1',
-      routes: props.aggregators.aggregators.map((a) => ({ logType: a.logType, host: a.hostname, port: a.port })),
+      routes: endpoints.map((a) => ({ logType: a.logType, host: a.hostname, port: a.port })),
       defaultLogType: props.aggregators.defaultLogType,
       buffer: {
         rootPath: FLUENTD_BUFFER_PATH,
         failedPath: FLUENTD_FAILED_PATH,
         flushIntervalSeconds: 5,
         retryMaxIntervalSeconds: 30,
-        // An hour of retries rides out an aggregator replacement; then chunks go to secondary_file.
-        retryTimeoutSeconds: 3600,
-        totalLimitMiB: 2048,
+        totalLimitMiB: FORWARDER_BUFFER_LIMIT_MIB,
+        // All log types share one in_forward input: blocking it for one full type would stop every
+        // type on the host. A full type's buffer refuses that type's new records only, with a
+        // warning that becomes the BufferOverflows metric; the applications never block.
+        overflowAction: OverflowAction.THROW_EXCEPTION,
       },
+      // Longer than an aggregator flush to S3 or CloudWatch usually takes; a chunk not acknowledged
+      // in time is sent again (a possible duplicate, never a loss).
+      ackTimeoutSeconds: 60,
+      telemetry: { fleet: this.telemetryFleet, monitorPort: MONITOR_PORT, emitIntervalSeconds: TELEMETRY_INTERVAL_SECONDS },
     });
 
-    const logGroup = props.diagnosticsLogGroup ?? new logs.LogGroup(this, 'DiagnosticsLogGroup', {
+    this.diagnosticsLogGroup = props.diagnosticsLogGroup ?? new logs.LogGroup(this, 'DiagnosticsLogGroup', {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -106,7 +154,7 @@ export class LogForwarder extends Construct {
       hostPath: '/var/lib/fluentd/forwarder',
       memoryLimitMiB: props.memoryLimitMiB ?? 256,
       cpu: props.cpu ?? 128,
-      logGroup,
+      logGroup: this.diagnosticsLogGroup,
       streamPrefix: 'forwarder',
       portMappings: [{ containerPort: FORWARDER_PORT, hostPort: FORWARDER_PORT, protocol: ecs.Protocol.TCP }],
     });
@@ -121,6 +169,66 @@ export class LogForwarder extends Construct {
       minHealthyPercent: 50,
       maxHealthyPercent: 100,
     });
-    props.aggregators.allowForwardersFrom(props.hosts ?? props.cluster);
+    const hosts = props.hosts ?? props.cluster;
+    this.connections = hosts.connections;
+    allowForwarders(props.aggregators.connections, hosts);
+
+    addTelemetryFilters(this, this.diagnosticsLogGroup, this.telemetryFleet);
+    if (props.createAlarms !== false) {
+      const alarmScope = new Construct(this, 'Alarms');
+      for (const route of this.routes) {
+        const what = route === UNMATCHED_ROUTE ? 'the forwarders\' output for tags of no log type' : `the forwarders' "${route}" output`;
+        this.alarms.push(...addRouteAlarms(alarmScope, { fleet: this.telemetryFleet, pluginId: forwarderPluginId(route), what, totalLimitMiB: FORWARDER_BUFFER_LIMIT_MIB }));
+      }
+    }
+  }
+
+  /**
+   * Chunks waiting in one log type's file buffer, highest on any host (fluentd monitor_agent
+   * `buffer_queue_length`), per minute.
+   * @param logType a log type, or `LogForwarder.UNMATCHED_ROUTE`
+   */
+  public metricBufferQueueLength(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.BUFFER_QUEUE_LENGTH, props);
+  }
+
+  /**
+   * Bytes in one log type's file buffer (staged and queued), highest on any host.
+   * @param logType a log type, or `LogForwarder.UNMATCHED_ROUTE`
+   */
+  public metricBufferTotalQueuedSize(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.BUFFER_TOTAL_QUEUED_SIZE, props);
+  }
+
+  /**
+   * Failed flushes of one log type's output since the forwarder started (cumulative), highest on any host.
+   * @param logType a log type, or `LogForwarder.UNMATCHED_ROUTE`
+   */
+  public metricRetryCount(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.RETRY_COUNT, props);
+  }
+
+  /**
+   * Chunks of one log type written to a host's secondary_file instead of the aggregators, summed over hosts
+   * (counted from fluentd's warnings: identical warnings within a minute count once).
+   * @param logType a log type, or `LogForwarder.UNMATCHED_ROUTE`
+   */
+  public metricSecondaryFileWrites(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.SECONDARY_FILE_WRITES, props);
+  }
+
+  /**
+   * Minutes in which one log type's full buffer refused records (at most one per host per minute), summed over hosts.
+   * @param logType a log type, or `LogForwarder.UNMATCHED_ROUTE`
+   */
+  public metricBufferOverflows(logType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return fluentdMetric(this.telemetryFleet, this.pluginIdOf(logType), FluentdMetricName.BUFFER_OVERFLOWS, props);
+  }
+
+  private pluginIdOf(logType: string): string {
+    if (!this.routes.includes(logType)) {
+      invalidProp(this, 'logType', logType, `is not one of the forwarder's outputs (${this.routes.join(', ')})`, 'Name a log type of the aggregators, or LogForwarder.UNMATCHED_ROUTE.');
+    }
+    return forwarderPluginId(logType);
   }
 }

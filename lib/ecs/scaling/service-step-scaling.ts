@@ -2,37 +2,24 @@ import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { invalidProp, requireIntegerInRange, requireOrdered } from '../../private/validation';
+import { invalidProp, requireIntegerInRange } from '../../private/validation';
+import type { IAppService } from '../services/app-service';
 import { adjustmentsFor, Direction, requireCooldown, requireDeadBand, stepAlarm, validateSteps } from './private/step-policy';
 import { ScalingStep } from './scaling-step';
 
 /** Props of {@link ServiceStepScaling}. */
 export interface ServiceStepScalingProps {
-  /** The ECS service to scale. */
-  readonly service: ecs.BaseService;
+  /**
+   * The service to scale. Its scalable task count carries the step policies, and its CPU baseline
+   * stops scaling in (`disableCpuScaleIn()`), so that only this metric removes tasks.
+   */
+  readonly service: IAppService;
   /**
    * The metric to scale on, e.g. `NewRelicMetricBridge.metricForService()` (busy-worker ratio in percent).
    * Its period and statistic are used by both alarms.
    */
   readonly metric: cloudwatch.IMetric;
-  /**
-   * The service's existing scalable task count. A service has at most one scalable target: pass it
-   * when something else (e.g. a CPU baseline) already called `autoScaleTaskCount()`.
-   * @default - a scalable task count is created with `minTaskCount` / `maxTaskCount`
-   */
-  readonly scalableTaskCount?: ecs.ScalableTaskCount;
-  /**
-   * Fewest tasks; only when this construct creates the scalable task count.
-   * @default 2
-   */
-  readonly minTaskCount?: number;
-  /**
-   * Most tasks; only when this construct creates the scalable task count.
-   * @default 10
-   */
-  readonly maxTaskCount?: number;
   /**
    * Scale-out steps, contiguous and ascending; the first step's `lower` is the scale-out threshold
    * and the last step has no `upper`.
@@ -95,13 +82,6 @@ export class ServiceStepScaling extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceStepScalingProps) {
     super(scope, id);
-    if (props.scalableTaskCount && (props.minTaskCount !== undefined || props.maxTaskCount !== undefined)) {
-      invalidProp(this, 'minTaskCount/maxTaskCount', `${props.minTaskCount}/${props.maxTaskCount}`, 'cannot be combined with scalableTaskCount',
-        'Set the task count range where the scalable task count is created, or omit scalableTaskCount.');
-    }
-    requireIntegerInRange(this, 'minTaskCount', props.minTaskCount, 0, 5000);
-    requireIntegerInRange(this, 'maxTaskCount', props.maxTaskCount, 1, 5000);
-    requireOrdered(this, 'minTaskCount', props.minTaskCount ?? 2, 'maxTaskCount', props.maxTaskCount ?? 10);
     requireIntegerInRange(this, 'scaleOutEvaluationPeriods', props.scaleOutEvaluationPeriods, 1, 60);
     requireIntegerInRange(this, 'scaleInEvaluationPeriods', props.scaleInEvaluationPeriods, 1, 60);
     requireCooldown(this, 'scaleOutCooldown', props.scaleOutCooldown);
@@ -109,9 +89,11 @@ export class ServiceStepScaling extends Construct {
     const outSteps = validateSteps(this, 'scaleOutSteps', props.scaleOutSteps ?? DEFAULT_SCALE_OUT, 'out');
     const inSteps = validateSteps(this, 'scaleInSteps', props.scaleInSteps ?? DEFAULT_SCALE_IN, 'in');
     requireDeadBand(this, inSteps, outSteps, 'scaleInSteps', 'scaleOutSteps');
-    const scalableTarget = ServiceStepScaling.scalableTargetOf(this, props);
+    const scalableTarget = ServiceStepScaling.scalableTargetOf(this, props.service);
+    // A target-tracking policy that also scales in would undo this policy's scale-out decisions.
+    props.service.disableCpuScaleIn();
 
-    const path = props.service.node.path;
+    const path = props.service.service.node.path;
     [this.scaleOutAction, this.scaleOutAlarm] = this.addStepPolicy('ScaleOut', outSteps, 'out', scalableTarget, props.metric,
       props.scaleOutCooldown ?? Duration.minutes(1), props.scaleOutEvaluationPeriods ?? 2,
       (threshold) => `Scale out ${path} at or above ${threshold}`);
@@ -146,16 +128,12 @@ export class ServiceStepScaling extends Construct {
     return [action, alarm];
   }
 
-  private static scalableTargetOf(scope: Construct, props: ServiceStepScalingProps): appscaling.ScalableTarget {
-    const taskCount = props.scalableTaskCount
-      ?? props.service.autoScaleTaskCount({ minCapacity: props.minTaskCount ?? 2, maxCapacity: props.maxTaskCount ?? 10 });
-    if (props.scalableTaskCount && taskCount.node.scope !== props.service) {
-      invalidProp(scope, 'scalableTaskCount', taskCount.node.path, `belongs to another service than ${props.service.node.path}`, 'Pass the scalable task count of the service being scaled.');
-    }
+  private static scalableTargetOf(scope: Construct, service: IAppService): appscaling.ScalableTarget {
     // ScalableTaskCount keeps its target as the child 'Target' and does not expose it.
+    const taskCount = service.scalableTaskCount;
     const target = taskCount.node.tryFindChild('Target');
     if (!(target instanceof appscaling.ScalableTarget)) {
-      invalidProp(scope, 'scalableTaskCount', taskCount.node.path, 'has no scalable target child', 'Pass the value returned by service.autoScaleTaskCount().');
+      invalidProp(scope, 'service.scalableTaskCount', taskCount.node.path, 'has no scalable target child', 'Pass the value returned by service.autoScaleTaskCount().');
     }
     return target;
   }

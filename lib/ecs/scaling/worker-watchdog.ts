@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { HandlerFunction } from '../../private/handler-function';
 import { acknowledgeWildcards } from '../private/nag';
 import { duplicatesOf, invalidProp, requireIntegerInRange } from '../../private/validation';
+import type { IAppService } from '../services/app-service';
 
 /** The signal that tells a job runner to stop taking new work and finish what it has. */
 export class WorkerSignal {
@@ -32,7 +33,7 @@ export class WorkerSignal {
 /** A worker service the watchdog looks after. */
 export interface WatchedWorkerService {
   /** The service; it must run on EC2 container instances (Run Command reaches the host). */
-  readonly service: ecs.BaseService;
+  readonly service: IAppService;
   /** The job-runner container of the service's task definition. */
   readonly container: ecs.ContainerDefinition;
   /** Short name: the Parameter Store path segment of this service's limits (`<prefix>/<name>/...`). */
@@ -139,8 +140,8 @@ export class WorkerWatchdog extends Construct {
 
     const stack = Stack.of(this);
     const services = props.services.map((w) => ({
-      cluster: w.service.cluster.clusterName,
-      service: w.service.serviceName,
+      cluster: w.service.service.cluster.clusterName,
+      service: w.service.service.serviceName,
       container: w.container.containerName,
       parameterPrefix: `${prefix}/${w.name}`,
     }));
@@ -231,7 +232,7 @@ export class WorkerWatchdog extends Construct {
       actions: ['ssm:PutParameter'],
       resources: props.services.map((w) => parameterArn(`${w.name}/signalled`)),
     }));
-    const clusters = [...new Map(props.services.map((w) => [w.service.cluster.node.path, w.service.cluster])).values()];
+    const clusters = [...new Map(props.services.map((w) => [w.service.service.cluster.node.path, w.service.service.cluster])).values()];
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ecs:ListTasks'],
       resources: clusters.map((c) => stack.formatArn({ service: 'ecs', resource: 'container-instance', resourceName: `${c.clusterName}/*` })),

@@ -1,17 +1,21 @@
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { AppServiceBase, AppServiceBaseProps } from './app-service-base';
+import { AppServiceOptions, IAppService } from './app-service';
+import { addAppService, addAppTaskDefinition, disableScaleIn, validateAppServiceOptions } from './private/app-service-parts';
 import { ForwarderLogging } from '../logging/log-driver';
 import { ignoreRedundantDependsOn } from '../../private/cfn-lint';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 
-export interface WebServiceProps extends AppServiceBaseProps {
+/** Props of a {@link WebService}. */
+export interface WebServiceProps extends AppServiceOptions {
   /**
    * Path the load balancer checks on each task, e.g. `/health`; a Rails app should answer it
    * without touching slow dependencies.
@@ -69,7 +73,17 @@ export interface WebServiceProps extends AppServiceBaseProps {
  * A Rails/unicorn-style web service on EC2 behind an Application Load Balancer, with a required
  * health check path, a deployment circuit breaker that rolls back, and CPU target tracking.
  */
-export class WebService extends AppServiceBase {
+export class WebService extends Construct implements IAppService {
+  /** The ECS service. */
+  public readonly service: ecs.IBaseService;
+  /** The task definition. */
+  public readonly taskDefinition: ecs.TaskDefinition;
+  /** The application container. */
+  public readonly container: ecs.ContainerDefinition;
+  /** The service's scalable task count, with the CPU baseline attached; add further policies to it. */
+  public readonly scalableTaskCount: ecs.ScalableTaskCount;
+  /** The hosts of the service's tasks (bridge mode: the cluster's instances). */
+  public readonly connections: ec2.Connections;
   /** The load balancer. */
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** The listener that forwards to the service (HTTPS when a certificate is given). */
@@ -78,9 +92,13 @@ export class WebService extends AppServiceBase {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** The proxy container, when `proxyImage` is set. */
   public readonly proxyContainer?: ecs.ContainerDefinition;
+  private readonly cpuScaling: appscaling.TargetTrackingScalingPolicy;
 
   constructor(scope: Construct, id: string, props: WebServiceProps) {
-    super(scope, id, props, { stopTimeout: Duration.seconds(30) });
+    super(scope, id);
+    validateAppServiceOptions(this, props);
+    this.validateWebProps(props);
+    ({ taskDefinition: this.taskDefinition, container: this.container } = addAppTaskDefinition(this, props, Duration.seconds(30)));
 
     const appPort = props.containerPort ?? 8080;
     this.container.addPortMappings({ containerPort: appPort, hostPort: props.proxyImage ? undefined : 0, protocol: ecs.Protocol.TCP });
@@ -127,9 +145,13 @@ export class WebService extends AppServiceBase {
       this.listener = this.loadBalancer.addListener('HttpListener', { port: 80 });
     }
 
-    const service = this._createService(props, {
+    const { service, scalableTaskCount, cpuScaling } = addAppService(this, props, this.taskDefinition, {
       healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.seconds(60),
     });
+    this.service = service;
+    this.scalableTaskCount = scalableTaskCount;
+    this.cpuScaling = cpuScaling;
+    this.connections = service.connections;
     this.targetGroup = this.listener.addTargets('Service', {
       port: 80,
       protocol: elbv2.ApplicationProtocol.HTTP,
@@ -148,6 +170,10 @@ export class WebService extends AppServiceBase {
     });
     // aws-cdk-lib makes the service depend on the target group it already references.
     ignoreRedundantDependsOn(service.node.defaultChild);
+  }
+
+  public disableCpuScaleIn(): void {
+    disableScaleIn(this.cpuScaling);
   }
 
   /**
@@ -189,9 +215,7 @@ export class WebService extends AppServiceBase {
     return bucket;
   }
 
-  /** @internal */
-  protected _validateVariant(baseProps: AppServiceBaseProps): void {
-    const props = baseProps as WebServiceProps;
+  private validateWebProps(props: WebServiceProps): void {
     const path = props.healthCheckPath as string | undefined;
     if (path === undefined || (!Token.isUnresolved(path) && !/^\/[\x21-\x7e]*$/.test(path))) {
       invalidProp(this, 'healthCheckPath', path, 'must be a path starting with "/" (e.g. "/health")',

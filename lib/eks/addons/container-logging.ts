@@ -10,11 +10,8 @@ import { requireDnsLabel } from './private/names';
 import { duplicatesOf, invalidProp } from '../../private/validation';
 import { EksHelmChartVersion } from '../versions';
 
-export interface ContainerLoggingProps {
-  /** The cluster whose container logs are shipped. */
-  readonly cluster: eks.ICluster;
-  /** Namespaces whose container logs are shipped; each gets its own log group. */
-  readonly namespaces: string[];
+/** Container log shipping (Fluent Bit to CloudWatch Logs): what {@link EksPlatform} takes as `containerLogging`. */
+export interface EksContainerLoggingOptions {
   /**
    * How long the logs are kept.
    *
@@ -28,6 +25,14 @@ export interface ContainerLoggingProps {
    * @default - a new key with rotation on
    */
   readonly encryptionKey?: kms.IKey;
+}
+
+/** Props of {@link ContainerLogging}. */
+export interface ContainerLoggingProps extends EksContainerLoggingOptions {
+  /** The cluster whose container logs are shipped. */
+  readonly cluster: eks.ICluster;
+  /** Namespaces whose container logs are shipped; each gets its own log group. */
+  readonly namespaces: string[];
   /**
    * Prefix of the log group names; the namespace is appended.
    *

@@ -19,9 +19,8 @@ export enum ExternalDnsPolicy {
   CREATE_ONLY = 'create-only',
 }
 
-export interface ExternalDnsProps {
-  /** The cluster ExternalDNS watches. */
-  readonly cluster: eks.ICluster;
+/** ExternalDNS publishing to Route 53 zones or a Cloud Map namespace: what {@link EksPlatform} takes as `externalDns`. */
+export interface EksExternalDnsOptions {
   /**
    * Route 53 hosted zones ExternalDNS may change (Route 53 provider). Give either this or
    * `cloudMapNamespace`.
@@ -42,6 +41,12 @@ export interface ExternalDnsProps {
    * @default ExternalDnsPolicy.UPSERT_ONLY
    */
   readonly policy?: ExternalDnsPolicy;
+}
+
+/** Props of {@link ExternalDns}. */
+export interface ExternalDnsProps extends EksExternalDnsOptions {
+  /** The cluster ExternalDNS watches. */
+  readonly cluster: eks.ICluster;
   /**
    * Owner id written to the TXT registry records (or Cloud Map service descriptions), so several
    * clusters can share a zone without touching each other's records.

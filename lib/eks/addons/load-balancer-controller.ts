@@ -92,7 +92,24 @@ export interface IngressOptions {
   readonly sslRedirect?: boolean;
 }
 
-export interface LoadBalancerControllerProps {
+/** The AWS Load Balancer Controller: what {@link EksPlatform} takes as `loadBalancerController`. */
+export interface EksLoadBalancerControllerOptions {
+  /**
+   * Name of the IngressClass this construct creates.
+   *
+   * @default 'alb'
+   */
+  readonly ingressClassName?: string;
+  /**
+   * Extra chart values, deep-merged over the computed ones; yours win.
+   *
+   * @default - none
+   */
+  readonly values?: { [key: string]: unknown };
+}
+
+/** Props of {@link LoadBalancerController}. */
+export interface LoadBalancerControllerProps extends EksLoadBalancerControllerOptions {
   /** The cluster the controller runs in. */
   readonly cluster: eks.ICluster;
   /**
@@ -108,18 +125,6 @@ export interface LoadBalancerControllerProps {
    * @default EksHelmChartVersion.AWS_LOAD_BALANCER_CONTROLLER
    */
   readonly chart?: EksHelmChartVersion;
-  /**
-   * Extra chart values, deep-merged over the computed ones; yours win.
-   *
-   * @default - none
-   */
-  readonly values?: { [key: string]: unknown };
-  /**
-   * Name of the IngressClass this construct creates.
-   *
-   * @default 'alb'
-   */
-  readonly ingressClassName?: string;
 }
 
 const SERVICE_ACCOUNT = 'aws-load-balancer-controller';

@@ -59,14 +59,12 @@ export interface AllowTrafficOptions {
   readonly protocol?: TrafficProtocol;
 }
 
-/** Traffic to allow into a service from an IP range, e.g. the VPC CIDR for ALB targets of type ip. */
-export interface AllowFromCidrOptions {
-  /** Source range in CIDR notation, e.g. `vpc.vpcCidrBlock`. */
-  readonly cidr: string;
+/** Traffic to let into a service from an ALB with target type ip: what {@link EksPlatform.allowFromVpc} takes. */
+export interface EksAllowFromVpcOptions {
   /** Namespace of the called pods; must be one of the guarded `namespaces`. */
   readonly toNamespace: string;
   /**
-   * Service whose pods are called.
+   * Service whose pods are called (pods labelled `<serviceLabel>=<toService>`).
    *
    * @default - every pod in `toNamespace`
    */
@@ -79,6 +77,12 @@ export interface AllowFromCidrOptions {
    * @default TrafficProtocol.TCP
    */
   readonly protocol?: TrafficProtocol;
+}
+
+/** Traffic to allow into a service from an IP range, e.g. the load balancer subnets for ALB targets of type ip. */
+export interface AllowFromCidrOptions extends EksAllowFromVpcOptions {
+  /** Source range in CIDR notation, e.g. `subnet.ipv4CidrBlock`. */
+  readonly cidr: string;
 }
 
 /** Traffic to allow out of a service to an IP range, e.g. HTTPS to AWS APIs or the internet. */

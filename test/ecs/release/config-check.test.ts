@@ -253,7 +253,36 @@ describe('config-check CLI', () => {
   test('exits 2 on an unknown option', () => {
     const r = cli(app(), '--frobnicate');
     expect(r.code).toBe(EXIT_USAGE);
-    expect(r.stderr).toContain('unknown argument: --frobnicate');
+    expect(r.stderr).toContain("Unknown option '--frobnicate'");
+    expect(r.stderr).toContain('usage: config-check');
+    expect(r.stdout).toBe('');
+  });
+
+  test('exits 2 on an unknown command or two commands', () => {
+    expect(cli(app(), 'verify')).toMatchObject({ code: EXIT_USAGE, stdout: '' });
+    expect(cli(app(), 'verify').stderr).toContain('unknown command: verify');
+    expect(cli(app(), 'check', 'record').stderr).toContain('only one command is allowed');
+  });
+
+  test('exits 2 when an option lacks its value', () => {
+    const r = cli(app(), '--config');
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain("Option '--config <value>' argument missing");
+  });
+
+  test('--help and -h print the help on stdout and exit 0', () => {
+    for (const flag of ['--help', '-h']) {
+      const r = cli(tree({}), flag);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toContain('usage: config-check [check|record]');
+      expect(r.stdout).toContain('Exit codes:');
+    }
+  });
+
+  test('--version prints the package version on stdout and exits 0', () => {
+    const r = cli(tree({}), '--version');
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf-8'));
+    expect(r).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
   test('exits 2 when the config file is missing', () => {

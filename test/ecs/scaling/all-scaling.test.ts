@@ -12,10 +12,10 @@ const scaling = new Construct(f.stack, 'Scaling');
 const bridge = new NewRelicMetricBridge(scaling, 'Bridge', {
   accountId: 1234567, apiKeySecret: f.apiKey, nrqlSelect: 'average(newrelic.unicorn.busy_ratio)', services: [{ newRelicName: 'rails-worker', serviceName: 'worker' }],
 });
-new ServiceStepScaling(scaling, 'WorkerScaling', { service: f.service, metric: bridge.metricForService('worker') });
+new ServiceStepScaling(scaling, 'WorkerScaling', { service: f.appService(), metric: bridge.metricForService('worker') });
 new InstanceDraining(scaling, 'Draining', { cluster: f.cluster, autoScalingGroup: f.asg, mechanism: InstanceDrainingMechanism.LIFECYCLE_HOOK });
 new WorkerWatchdog(scaling, 'Watchdog', {
-  services: [{ service: f.service, container: f.container, name: 'sidekiq', maxMemory: Size.gibibytes(1), expectedWorkers: 2 }],
+  services: [{ service: f.appService(), container: f.container, name: 'sidekiq', maxMemory: Size.gibibytes(1), expectedWorkers: 2 }],
   // No autoScalingGroups: the watchdog finds the group through the service's capacity provider (cdk-nag IAM5 must stay clean).
 });
 const template = Template.fromStack(f.stack);

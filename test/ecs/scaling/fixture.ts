@@ -1,8 +1,10 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AppService, IAppService } from '../../../lib';
 import { testApp, testStack } from '../../support/app';
 
 export type ProviderKind = 'managed' | 'unmanaged' | 'managed-no-draining';
@@ -18,6 +20,8 @@ export interface ScalingFixture {
   readonly taskDefinition: ecs.Ec2TaskDefinition;
   readonly container: ecs.ContainerDefinition;
   readonly service: ecs.Ec2Service;
+  /** The worker service as an IAppService: 2 to 10 tasks with a CPU baseline `Cpu`, created on the first call. */
+  readonly appService: () => IAppService;
   readonly apiKey: secretsmanager.ISecret;
 }
 
@@ -61,5 +65,14 @@ export function scalingFixture(
     minHealthyPercent: 100,
   });
   const apiKey = secretsmanager.Secret.fromSecretCompleteArn(stack, 'NewRelicKey', API_KEY_ARN);
-  return { stack, vpc, cluster, asg, provider, addProvider: () => cluster.addAsgCapacityProvider(provider), taskDefinition, container, service, apiKey };
+  let appService: IAppService | undefined;
+  const asAppService = () => appService ??= importAppService(service, container);
+  return { stack, vpc, cluster, asg, provider, addProvider: () => cluster.addAsgCapacityProvider(provider), taskDefinition, container, service, appService: asAppService, apiKey };
+}
+
+function importAppService(service: ecs.Ec2Service, container: ecs.ContainerDefinition): IAppService {
+  const scalableTaskCount = service.autoScaleTaskCount({ minCapacity: 2, maxCapacity: 10 });
+  scalableTaskCount.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 60 });
+  const cpuScalingPolicy = scalableTaskCount.node.findChild('Target').node.findChild('Cpu') as appscaling.TargetTrackingScalingPolicy;
+  return AppService.fromServiceAttributes(service.stack, 'WorkerAppService', { service, container, scalableTaskCount, cpuScalingPolicy });
 }

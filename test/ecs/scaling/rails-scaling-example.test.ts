@@ -31,6 +31,14 @@ test('the web service scales in on busy workers only when data says so', () => {
   expect(Object.keys(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))).toHaveLength(2);
 });
 
+test('the web CPU baseline only scales out; the worker\'s, with no busy-worker scaling, still scales in', () => {
+  const policies = template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy', { Properties: { PolicyType: 'TargetTrackingScaling' } });
+  const disableScaleIn = (prefix: string) => Object.entries(policies).filter(([id]) => id.startsWith(prefix))
+    .map(([, r]) => r.Properties.TargetTrackingScalingPolicyConfiguration.DisableScaleIn);
+  expect(disableScaleIn('WebServiceTaskCountTargetCpuScaling')).toEqual([true]);
+  expect(disableScaleIn('WorkerServiceTaskCountTargetCpuScaling')).toEqual([undefined]);
+});
+
 test('application instances drain through ECS managed draining: no drainer function', () => {
   expect(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'instance-drainer' } } } })).toEqual({});
 });

@@ -8,7 +8,7 @@ const metric = new cloudwatch.Metric({ namespace: 'NewRelic', metricName: 'BusyW
 
 function scale(props: Partial<ServiceStepScalingProps> = {}) {
   const f = scalingFixture();
-  const scaling = new ServiceStepScaling(f.stack, 'Scaling', { service: f.service, metric, ...props });
+  const scaling = new ServiceStepScaling(f.stack, 'Scaling', { service: f.appService(), metric, ...props });
   return { ...f, scaling, template: Template.fromStack(f.stack) };
 }
 
@@ -43,26 +43,32 @@ describe('defaults', () => {
     });
   });
 
-  test('creates the scalable target with 2 to 10 tasks', () => {
+  test('adds to the service\'s one scalable target (2 to 10 tasks) instead of creating another', () => {
     template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 1);
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 10, ScalableDimension: 'ecs:service:DesiredCount' });
+    template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 3);
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling', ScalingTargetId: { Ref: Match.stringLikeRegexp('WorkerServiceTaskCountTarget') },
+    });
+  });
+
+  test('the CPU baseline only scales out, so busy workers alone decide scale-in', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 60, DisableScaleIn: true }),
+    });
   });
 });
 
-test('attaches to an existing scalable task count instead of creating a second target', () => {
-  // GIVEN a service that already has a CPU baseline
+test('fails when the service\'s task count has no scalable target', () => {
+  // GIVEN a hand-made IAppService whose task count is not from autoScaleTaskCount()
   const f = scalingFixture();
-  const taskCount = f.service.autoScaleTaskCount({ minCapacity: 3, maxCapacity: 30 });
-  taskCount.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 60 });
-  // WHEN
-  new ServiceStepScaling(f.stack, 'Scaling', { service: f.service, metric, scalableTaskCount: taskCount });
-  // THEN
-  const template = Template.fromStack(f.stack);
-  template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 1);
-  template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 3);
-  template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-    PolicyType: 'StepScaling', ScalingTargetId: { Ref: Match.stringLikeRegexp('WorkerServiceTaskCountTarget') },
-  });
+  const real = f.appService();
+  const bogus = { ...real, node: real.node, connections: real.connections, disableCpuScaleIn: () => real.disableCpuScaleIn(),
+    scalableTaskCount: f.service.node.findChild('TaskCount').node.findChild('Target') as unknown as typeof real.scalableTaskCount };
+  // WHEN / THEN
+  expect(() => new ServiceStepScaling(f.stack, 'Scaling', { service: bogus, metric }))
+    .toThrow(/service.scalableTaskCount \("TestStack\/WorkerService\/TaskCount\/Target"\) has no scalable target child/);
 });
 
 test('custom steps become offsets from each alarm threshold', () => {
@@ -110,17 +116,6 @@ describe('validation', () => {
 
   test('fails when scale-in and scale-out thresholds meet', () => {
     expect(() => scale({ scaleInSteps: [{ upper: 70, change: -1 }] })).toThrow(/scaleInSteps \("upper bound 70"\) must be below the first scaleOutSteps lower bound \(70\)/);
-  });
-
-  test('fails when minTaskCount exceeds maxTaskCount', () => {
-    expect(() => scale({ minTaskCount: 8, maxTaskCount: 4 })).toThrow(/minTaskCount \(8\) must not exceed maxTaskCount \(4\)/);
-  });
-
-  test('fails when a task count range is combined with an existing scalable task count', () => {
-    const f = scalingFixture();
-    const taskCount = f.service.autoScaleTaskCount({ minCapacity: 1, maxCapacity: 5 });
-    expect(() => new ServiceStepScaling(f.stack, 'Scaling', { service: f.service, metric, scalableTaskCount: taskCount, maxTaskCount: 9 }))
-      .toThrow(/minTaskCount\/maxTaskCount \("undefined\/9"\) cannot be combined with scalableTaskCount/);
   });
 
   test('fails when a cooldown is longer than an hour', () => {

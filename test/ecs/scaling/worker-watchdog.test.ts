@@ -6,7 +6,7 @@ import { scalingFixture, ScalingFixture } from './fixture';
 
 function watchdog(props: Partial<WorkerWatchdogProps> = {}, worker: Partial<WatchedWorkerService> = {}, f: ScalingFixture = scalingFixture()) {
   const w = new WorkerWatchdog(f.stack, 'Watchdog', {
-    services: [{ service: f.service, container: f.container, name: 'sidekiq', maxMemory: Size.mebibytes(1536), expectedWorkers: 2, ...worker }],
+    services: [{ service: f.appService(), container: f.container, name: 'sidekiq', maxMemory: Size.mebibytes(1536), expectedWorkers: 2, ...worker }],
     autoScalingGroups: [f.asg],
     ...props,
   });
@@ -150,7 +150,7 @@ describe('validation', () => {
     const f = scalingFixture();
     const other = new ecs.Ec2TaskDefinition(f.stack, 'Other');
     const stray = other.addContainer('Stray', { image: ecs.ContainerImage.fromRegistry('x'), memoryLimitMiB: 256, stopTimeout: Duration.minutes(5) });
-    expect(() => watchdog({}, { container: stray }, f)).toThrow(/services\[0\].container \("Stray"\) is not in the task definition of TestStack\/WorkerService/);
+    expect(() => watchdog({}, { container: stray }, f)).toThrow(/services\[0\].container \("Stray"\) is not in the task definition of TestStack\/WorkerAppService/);
   });
 
   test('fails when the grace period is under a minute', () => {

@@ -67,6 +67,21 @@ export function routeOf(config: Directive[], tag: string): Directive | undefined
   return config.find((d) => d.name === 'match' && tagMatches(d.arg, tag));
 }
 
+/** The `<label name>` section, if any. */
+export function labelOf(config: Directive[], name: string): Directive | undefined {
+  return config.find((d) => d.name === 'label' && d.arg === name);
+}
+
+/**
+ * Where fluentd 1.17 routes one of its own `fluent.*` events: to the first matching `<match>` in
+ * `<label @FLUENT_LOG>` when that label exists, else to the first top-level match
+ * (lib/fluent/fluent_log_event_router.rb).
+ */
+export function routeOfFluentdEvent(config: Directive[], tag: string): Directive | undefined {
+  const label = labelOf(config, '@FLUENT_LOG');
+  return routeOf(label ? label.children : config, tag);
+}
+
 /** Every `<buffer>` section, at any depth. */
 export function buffersOf(config: Directive[]): Directive[] {
   return config.flatMap((d) => [...(d.name === 'buffer' ? [d] : []), ...buffersOf(d.children)]);

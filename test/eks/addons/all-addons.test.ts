@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import { EksPlatform } from '../../../lib';
 import { ContainerLogging, ExternalDns, IngressScheme, LoadBalancerController, NetworkPolicies, NetworkPolicyEngine } from '../../../lib/eks/addons';
 import { nagFindings } from '../../support/app';
 import { cfnLintFindings } from '../../support/cfn-lint';
@@ -28,6 +29,7 @@ describe('every add-on on one aws-eks-v2 cluster', () => {
     });
     new ExternalDns(stack, 'ExternalDns', { cluster, hostedZones: [zone] });
     new ContainerLogging(stack, 'ContainerLogging', { cluster, namespaces: ['shop', 'web'] });
+    EksPlatform.acknowledgeStackProviders(stack);
   });
 
   test('namespaces shared by policies and ingress are created once', () => {

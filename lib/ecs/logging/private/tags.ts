@@ -7,15 +7,21 @@ import { invalidProp } from '../../../private/validation';
  */
 export const LOG_TYPE_PATTERN = /^[a-z][a-z0-9_]{0,29}$/;
 
-/** Tags fluentd uses for its own events. */
-const RESERVED = new Set(['fluent']);
+/**
+ * Names a log type cannot take: fluentd tags its own events `fluent.*`, and the forwarder's output
+ * for tags of no log type is called `unmatched` (its plugin id and buffer folder).
+ */
+const RESERVED = new Map([
+  ['fluent', 'fluentd tags its own events with it'],
+  ['unmatched', 'the forwarder\'s output for tags of no log type has this name'],
+]);
 
 export function validateLogType(scope: IConstruct, prop: string, value: string): void {
   if (!LOG_TYPE_PATTERN.test(value)) {
     invalidProp(scope, prop, value, 'is not a valid log type (a fluentd tag part of 1 to 30 lowercase letters, digits or underscores, starting with a letter)', `Rename it, e.g. "${suggest(value)}".`);
   }
   if (RESERVED.has(value)) {
-    invalidProp(scope, prop, value, 'is reserved: fluentd tags its own events with it', 'Choose another log type name.');
+    invalidProp(scope, prop, value, `is reserved: ${RESERVED.get(value)}`, 'Choose another log type name.');
   }
 }
 
@@ -39,5 +45,5 @@ export function idOf(logType: string): string {
 
 function suggest(value: string): string {
   const cleaned = value.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^[^a-z]+/, '').slice(0, 30);
-  return cleaned.length > 0 && cleaned !== 'fluent' ? cleaned : 'app';
+  return cleaned.length > 0 && !RESERVED.has(cleaned) ? cleaned : 'app';
 }

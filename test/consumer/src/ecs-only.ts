@@ -1,0 +1,17 @@
+// An ECS-only user's app: loading the package must not need anything EKS-specific at run time, and
+// the platform with its logging tier passes the same policy checks as the library's own examples.
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { EcsPlatform, LogAggregators, LogForwarder, LogOutput } from 'cdk-container-patterns';
+
+const app = new App();
+const stack = new Stack(app, 'EcsOnly', { env: { account: '123456789012', region: 'eu-west-1' } });
+const platform = new EcsPlatform(stack, 'Platform', {});
+const aggregators = new LogAggregators(stack, 'LogAggregators', {
+  cluster: platform.utility.cluster,
+  logTypes: [{ name: 'rails', output: LogOutput.toCloudWatchLogs() }],
+  defaultLogType: 'rails',
+});
+new LogForwarder(stack, 'LogForwarder', { cluster: platform.application.cluster, aggregators });
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();
