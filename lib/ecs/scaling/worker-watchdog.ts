@@ -285,12 +285,12 @@ export class WorkerWatchdog extends Construct {
     const providers = this.node.root.node.findAll().filter((c): c is ecs.AsgCapacityProvider => c instanceof ecs.AsgCapacityProvider);
     const wanted = new Set<string>();
     for (const w of props.services) {
-      const cfn = w.service.node.findAll().find((c): c is ecs.CfnService => c instanceof ecs.CfnService);
+      const cfn = w.service.service.node.findAll().find((c): c is ecs.CfnService => c instanceof ecs.CfnService);
       const strategy = (stack.resolve(cfn?.capacityProviderStrategy) ?? []) as Array<{ CapacityProvider?: unknown; capacityProvider?: unknown }>;
       if (strategy.length === 0) {
         // Launch type EC2 (or the cluster's default strategy): the tasks may land on any instance
         // the cluster's capacity providers register.
-        const cluster = w.service.cluster;
+        const cluster = w.service.service.cluster;
         if (cluster instanceof ecs.Cluster) for (const name of cluster.capacityProviderNames) wanted.add(resolvedName(name));
       }
       for (const s of strategy) wanted.add(JSON.stringify(s.CapacityProvider ?? s.capacityProvider));

@@ -1,7 +1,7 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { WatchedWorkerService, WorkerSignal, WorkerWatchdog, WorkerWatchdogProps } from '../../../lib';
+import { AppService, WatchedWorkerService, WorkerSignal, WorkerWatchdog, WorkerWatchdogProps } from '../../../lib';
 import { scalingFixture, ScalingFixture } from './fixture';
 
 function watchdog(props: Partial<WorkerWatchdogProps> = {}, worker: Partial<WatchedWorkerService> = {}, f: ScalingFixture = scalingFixture()) {
@@ -91,7 +91,8 @@ describe('least privilege and single-flight', () => {
 
 test('finds the groups of the cluster\'s capacity providers for a service without its own strategy', () => {
   const f = scalingFixture();
-  const service = new ecs.Ec2Service(f.stack, 'DefaultStrategyService', { cluster: f.cluster, taskDefinition: f.taskDefinition, minHealthyPercent: 100 });
+  const plain = new ecs.Ec2Service(f.stack, 'DefaultStrategyService', { cluster: f.cluster, taskDefinition: f.taskDefinition, minHealthyPercent: 100 });
+  const service = AppService.fromServiceAttributes(f.stack, 'DefaultStrategyApp', { service: plain, container: f.container, scalableTaskCount: plain.autoScaleTaskCount({ maxCapacity: 4 }) });
   const { template } = watchdog({ autoScalingGroups: undefined }, { service }, f);
   template.hasResourceProperties('AWS::IAM::Policy', {
     PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': [{ Ref: Match.stringLikeRegexp('^AsgASG') }] } } })]) },
@@ -100,7 +101,8 @@ test('finds the groups of the cluster\'s capacity providers for a service withou
 
 test('fails at synth when no group is given and none can be found (never every instance)', () => {
   const f = scalingFixture('managed', Duration.minutes(5), true);
-  const service = new ecs.Ec2Service(f.stack, 'LaunchTypeService', { cluster: f.cluster, taskDefinition: f.taskDefinition, minHealthyPercent: 100 });
+  const plain = new ecs.Ec2Service(f.stack, 'LaunchTypeService', { cluster: f.cluster, taskDefinition: f.taskDefinition, minHealthyPercent: 100 });
+  const service = AppService.fromServiceAttributes(f.stack, 'LaunchTypeApp', { service: plain, container: f.container, scalableTaskCount: plain.autoScaleTaskCount({ maxCapacity: 4 }) });
   expect(() => watchdog({ autoScalingGroups: undefined }, { service }, f)).toThrow(/autoScalingGroups is not set and no Auto Scaling group could be found/);
 });
 
