@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- reads CloudFormation JSON from a synthesized template */
 // Issue 19's rule, as one helper every scaling path must pass: no data, stale data or an error at the
 // source never scales anything in, and it shows as an alarm. Generic on purpose: it takes a
 // synthesized template plus the metric the path scales on, and/or the path's data source logic.

@@ -1,4 +1,4 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { RailsOnEcsStack } from '../../../examples/rails-on-ecs/rails-on-ecs-stack';
 import { nagFindings, testApp } from '../../support/app';
@@ -45,6 +45,17 @@ test('application instances drain through ECS managed draining: no drainer funct
 
 test('the watchdog recycles Sidekiq above 900 MiB', () => {
   template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/worker-watchdog/sidekiq/max-memory-mib', Value: '900' });
+});
+
+test('the watchdog signals through its own document only, one invocation at a time', () => {
+  template.resourceCountIs('AWS::SSM::Document', 1);
+  expect(JSON.stringify(template.toJSON())).not.toContain('AWS-RunShellScript');
+  template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'worker-watchdog' } } });
+});
+
+test('the bridge and the busy-worker scaling raise alarms when data goes missing', () => {
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('^New Relic bridge: polls failed'), TreatMissingData: 'breaching' });
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'BusyWorkerRatio', ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
 });
 
 test('cdk-nag finds nothing in the scaling constructs of the example', () => {
