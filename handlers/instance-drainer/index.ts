@@ -14,7 +14,8 @@ export const handler = async (event: { 'detail-type'?: string; detail?: Lifecycl
     cluster: requiredEnv('CLUSTER_NAME'),
     autoScalingGroupName: requiredEnv('AUTO_SCALING_GROUP_NAME'),
     lifecycleHookName: requiredEnv('LIFECYCLE_HOOK_NAME'),
+    maxDrainSeconds: Number(requiredEnv('MAX_DRAIN_SECONDS')),
   };
   const detail = event?.['detail-type'] === 'EC2 Instance-terminate Lifecycle Action' ? event.detail : undefined;
-  return sweep(config, { ecs, autoScaling, log: logger }, detail);
+  return sweep(config, { ecs, autoScaling, log: logger, now: Date.now }, detail);
 };

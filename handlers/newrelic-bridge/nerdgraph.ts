@@ -1,9 +1,17 @@
-// NerdGraph (New Relic's GraphQL API) client for one NRQL query: timeout, retries on 429/5xx, strict parsing.
+// NerdGraph (New Relic's GraphQL API) client: ONE request per poll for every metric and service (one
+// aliased NRQL query per metric in one GraphQL document), timeout, retries on 429/5xx, strict parsing.
 import { Log, describeError } from '../shared/runtime';
-import { BridgeConfig } from './config';
+import { BridgeConfig, MetricSpec } from './config';
 
-/** The GraphQL document: the NRQL travels as a variable, so it is never spliced into GraphQL syntax. */
-export const NRQL_DOCUMENT = 'query BridgePoll($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql) { results } } } }';
+/**
+ * The GraphQL document for `count` metrics: each NRQL travels as a variable (`$q0`, `$q1`, ...), so it is
+ * never spliced into GraphQL syntax, and each result comes back under its alias.
+ */
+export function nrqlDocument(count: number): string {
+  const ids = Array.from({ length: count }, (_, i) => `q${i}`);
+  return `query BridgePoll($accountId: Int!, ${ids.map((q) => `$${q}: Nrql!`).join(', ')}) { actor { account(id: $accountId) { `
+    + `${ids.map((q) => `${q}: nrql(query: $${q}) { results }`).join(' ')} } } }`;
+}
 
 export interface QueryWindow {
   /** Epoch seconds, inclusive. */
@@ -23,12 +31,12 @@ export function queryWindow(nowMs: number, delaySeconds: number): QueryWindow {
 
 const quote = (v: string): string => `'${v}'`;
 
-/** One NRQL statement for every mapped service: FACET on the service attribute, explicit SINCE/UNTIL. */
-export function buildNrql(config: BridgeConfig, window: QueryWindow): string {
+/** One NRQL statement per metric for every mapped service: FACET on the service attribute, explicit SINCE/UNTIL. */
+export function buildNrql(config: BridgeConfig, metric: MetricSpec, window: QueryWindow): string {
   const attr = `\`${config.facetAttribute}\``;
   const facets = [...new Set(config.services.map((s) => s.facet))].sort().map(quote).join(', ');
   const parts = [
-    `SELECT ${config.select} AS 'value' FROM ${config.from}`,
+    `SELECT ${metric.select} AS 'value' FROM ${metric.from ?? config.from}`,
     `WHERE ${attr} IN (${facets})`,
     `FACET ${attr}`,
     `SINCE ${window.since * 1000} UNTIL ${window.until * 1000}`,
@@ -39,6 +47,8 @@ export function buildNrql(config: BridgeConfig, window: QueryWindow): string {
 }
 
 export interface Sample {
+  /** Index of the metric in `config.metrics`. */
+  readonly metric: number;
   readonly facet: string;
   /** Epoch seconds at which the sample's bucket begins. */
   readonly timestamp: number;
@@ -72,8 +82,9 @@ function backoffMs(attempt: number, retryAfter: string | null, random: () => num
 /** Posts the query, retrying 429/5xx/timeouts/network errors with backoff; never throws. */
 export async function runQuery(config: BridgeConfig, apiKey: string, window: QueryWindow, deps: HttpDeps): Promise<QueryResult> {
   const random = deps.random ?? Math.random;
-  const nrql = buildNrql(config, window);
-  const body = JSON.stringify({ query: NRQL_DOCUMENT, variables: { accountId: config.accountId, nrql } });
+  const variables: Record<string, unknown> = { accountId: config.accountId };
+  config.metrics.forEach((m, i) => { variables[`q${i}`] = buildNrql(config, m, window); });
+  const body = JSON.stringify({ query: nrqlDocument(config.metrics.length), variables });
   let lastReason = 'no attempt made';
   /** True when the previous attempt already waited for the server's Retry-After. */
   let waited = false;
@@ -116,7 +127,7 @@ export async function runQuery(config: BridgeConfig, apiKey: string, window: Que
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Parses a NerdGraph body; any deviation from the expected shape rejects the whole result. */
+/** Parses a NerdGraph body; any error or deviation from the expected shape rejects the whole result. */
 export function parseResponse(text: string, config: BridgeConfig, window: QueryWindow): QueryResult {
   let doc: unknown;
   try {
@@ -125,30 +136,40 @@ export function parseResponse(text: string, config: BridgeConfig, window: QueryW
     return { ok: false, reason: 'malformed response: body is not JSON' };
   }
   if (!isRecord(doc)) return { ok: false, reason: 'malformed response: body is not a JSON object' };
-  if (Array.isArray(doc.errors) && doc.errors.length > 0) {
-    const messages = doc.errors.map((e) => (isRecord(e) ? String(e.message) : String(e))).join('; ');
-    return { ok: false, reason: `NerdGraph returned errors: ${messages}` };
+  // GraphQL reports errors beside partial data; any non-null `errors` (a list, an object, a string)
+  // means the numbers cannot be trusted, so none are published.
+  if (doc.errors !== undefined && doc.errors !== null) {
+    const list = Array.isArray(doc.errors) ? doc.errors : [doc.errors];
+    const messages = list.map((e) => (isRecord(e) ? String(e.message) : String(e))).join('; ');
+    return { ok: false, reason: `NerdGraph returned errors: ${messages || JSON.stringify(doc.errors)}` };
   }
-  const results = isRecord(doc.data) && isRecord(doc.data.actor) && isRecord(doc.data.actor.account)
-    && isRecord(doc.data.actor.account.nrql) ? doc.data.actor.account.nrql.results : undefined;
-  if (!Array.isArray(results)) return { ok: false, reason: 'malformed response: data.actor.account.nrql.results is not an array' };
-  if (results.length === 0) return { ok: false, reason: 'empty results: New Relic returned no rows for the mapped services' };
+  const account = isRecord(doc.data) && isRecord(doc.data.actor) && isRecord(doc.data.actor.account) ? doc.data.actor.account : undefined;
   const timeseries = config.samplesPerMinute > 1;
   const samples: Sample[] = [];
-  for (const [i, row] of results.entries()) {
-    if (!isRecord(row)) return { ok: false, reason: `malformed response: results[${i}] is not an object` };
-    const facet = Array.isArray(row.facet) && row.facet.length === 1 ? row.facet[0] : row.facet;
-    if (typeof facet !== 'string') return { ok: false, reason: `malformed response: results[${i}].facet is not a string` };
-    const value = row.value;
-    if (value !== null && (typeof value !== 'number' || !Number.isFinite(value))) {
-      return { ok: false, reason: `malformed response: results[${i}].value (${JSON.stringify(value)}) is not a number` };
+  let rows = 0;
+  for (const [m, metric] of config.metrics.entries()) {
+    const alias = `q${m}`;
+    const block = account?.[alias];
+    const results = isRecord(block) ? block.results : undefined;
+    if (!Array.isArray(results)) return { ok: false, reason: `malformed response: data.actor.account.${alias}.results is not an array` };
+    rows += results.length;
+    for (const [i, row] of results.entries()) {
+      const at = `${alias}.results[${i}]`;
+      if (!isRecord(row)) return { ok: false, reason: `malformed response: ${at} is not an object` };
+      const facet = Array.isArray(row.facet) && row.facet.length === 1 ? row.facet[0] : row.facet;
+      if (typeof facet !== 'string') return { ok: false, reason: `malformed response: ${at}.facet is not a string` };
+      const value = row.value;
+      if (value !== null && (typeof value !== 'number' || !Number.isFinite(value))) {
+        return { ok: false, reason: `malformed response: ${at}.value (${JSON.stringify(value)}) is not a number (${metric.metricName})` };
+      }
+      let timestamp = window.since;
+      if (timeseries) {
+        if (typeof row.beginTimeSeconds !== 'number') return { ok: false, reason: `malformed response: ${at}.beginTimeSeconds is missing` };
+        timestamp = row.beginTimeSeconds;
+      }
+      samples.push({ metric: m, facet, value, timestamp });
     }
-    let timestamp = window.since;
-    if (timeseries) {
-      if (typeof row.beginTimeSeconds !== 'number') return { ok: false, reason: `malformed response: results[${i}].beginTimeSeconds is missing` };
-      timestamp = row.beginTimeSeconds;
-    }
-    samples.push({ facet, value, timestamp });
   }
+  if (rows === 0) return { ok: false, reason: 'empty results: New Relic returned no rows for the mapped services' };
   return { ok: true, samples };
 }

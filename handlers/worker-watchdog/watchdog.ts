@@ -1,15 +1,17 @@
 // Graceful worker recycling: tasks whose memory exceeds the limit get the job runner's "stop taking
-// work" signal through SSM Run Command, and are stopped after a grace period so the service replaces them.
+// work" signal through the watchdog's own SSM document (one signal, one container, one task), and are
+// stopped after a grace period so the service replaces them.
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeContainerInstancesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand, Task,
 } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, GetParametersCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Log, chunk, describeError, isThrottling } from '../shared/runtime';
-import { CONTAINER_NAME, SIGNAL_NAME, TASK_ARN, WatchdogConfig, WatchedService } from './config';
+import { CONTAINER_NAME, LIMITS, SIGNAL_NAME, TASK_ARN, WatchdogConfig, WatchedService } from './config';
 
 const DESCRIBE_TASKS_BATCH = 100;
 const METRIC_QUERIES_BATCH = 500;
+const DESCRIBE_CONTAINER_INSTANCES_BATCH = 100;
 /** How far back a memory sample may be: Container Insights publishes one a minute. */
 const MEMORY_LOOKBACK_SECONDS = 300;
 
@@ -42,17 +44,26 @@ export const parameterNames = (prefix: string) => ({
   signalled: `${prefix}/signalled`,
 });
 
+/** Strict: digits only (`^\d+$`, no sign, spaces, hex or exponent) and within the documented bounds. */
+export function parseLimit(name: string, raw: string | undefined, bounds: { readonly min: number; readonly max: number }): number | string {
+  if (raw === undefined) return `${name} is missing`;
+  if (!/^\d+$/.test(raw)) return `${name} (${JSON.stringify(raw)}) is not a whole number written in digits`;
+  const value = Number(raw);
+  if (value < bounds.min || value > bounds.max) return `${name} (${raw}) is outside its documented range ${bounds.min}-${bounds.max}`;
+  return value;
+}
+
 async function readLimits(svc: WatchedService, deps: WatchdogDeps): Promise<Limits | string> {
   const names = parameterNames(svc.parameterPrefix);
   const out = await deps.ssm.send(new GetParametersCommand({ Names: [names.maxMemory, names.expectedWorkers] }));
   const values = new Map((out.Parameters ?? []).map((p) => [p.Name, p.Value]));
-  const maxMemoryMiB = Number(values.get(names.maxMemory));
-  const expectedWorkers = Number(values.get(names.expectedWorkers));
   if (!values.has(names.maxMemory) || !values.has(names.expectedWorkers)) {
-    return `limits missing in Parameter Store (${(out.InvalidParameters ?? []).sort().join(', ')})`;
+    return `limits missing in Parameter Store (${[names.maxMemory, names.expectedWorkers].filter((n) => !values.has(n)).join(', ')})`;
   }
-  if (!Number.isFinite(maxMemoryMiB) || maxMemoryMiB <= 0) return `${names.maxMemory} (${values.get(names.maxMemory)}) is not a positive number`;
-  if (!Number.isInteger(expectedWorkers) || expectedWorkers < 0) return `${names.expectedWorkers} (${values.get(names.expectedWorkers)}) is not a whole number`;
+  const maxMemoryMiB = parseLimit(names.maxMemory, values.get(names.maxMemory), LIMITS.maxMemoryMiB);
+  if (typeof maxMemoryMiB === 'string') return maxMemoryMiB;
+  const expectedWorkers = parseLimit(names.expectedWorkers, values.get(names.expectedWorkers), LIMITS.expectedWorkers);
+  if (typeof expectedWorkers === 'string') return expectedWorkers;
   return { maxMemoryMiB, expectedWorkers };
 }
 
@@ -77,7 +88,21 @@ async function runningTasks(svc: WatchedService, deps: WatchdogDeps): Promise<Ta
   return tasks.filter((t) => t.group === `service:${svc.service}` && t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING');
 }
 
-async function readState(svc: WatchedService, deps: WatchdogDeps): Promise<SignalledState> {
+/** The signalled state and the Parameter Store version it was read at (0: the parameter does not exist yet). */
+interface StoredState {
+  readonly signalled: SignalledState;
+  readonly version: number;
+}
+
+/** Another run wrote the signalled state since this run read it: this run must not signal anything. */
+export class StateConflict extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateConflict';
+  }
+}
+
+async function readState(svc: WatchedService, deps: WatchdogDeps): Promise<StoredState> {
   try {
     const out = await deps.ssm.send(new GetParameterCommand({ Name: parameterNames(svc.parameterPrefix).signalled }));
     const parsed = JSON.parse(out.Parameter?.Value ?? '{}') as unknown;
@@ -85,18 +110,40 @@ async function readState(svc: WatchedService, deps: WatchdogDeps): Promise<Signa
     // A time that is not a number would make every grace period look over (NaN comparisons): refuse it.
     const bad = Object.entries(parsed).filter(([, at]) => typeof at !== 'number' || !Number.isFinite(at)).map(([arn]) => arn);
     if (bad.length > 0) throw new Error(`signalled state has no valid signal time for ${bad.join(', ')}`);
-    return parsed as SignalledState;
+    const version = out.Parameter?.Version;
+    if (typeof version !== 'number' || version < 1) throw new Error('Parameter Store returned the signalled state without a version');
+    return { signalled: parsed as SignalledState, version };
   } catch (err) {
-    if (err instanceof Error && err.name === 'ParameterNotFound') return {};
+    if (err instanceof Error && err.name === 'ParameterNotFound') return { signalled: {}, version: 0 };
     throw err;
   }
 }
 
-async function writeState(svc: WatchedService, deps: WatchdogDeps, state: SignalledState): Promise<void> {
+/**
+ * Versioned write: succeeds only when the state is still at `version`, and returns the new version.
+ * The first write creates the parameter without Overwrite (atomic: a second creator gets
+ * ParameterAlreadyExists); later writes check the version before writing and that the write produced
+ * exactly the next one. Two overlapping runs therefore cannot both record (and then send) a signal.
+ */
+async function writeState(svc: WatchedService, deps: WatchdogDeps, state: SignalledState, version: number): Promise<number> {
+  const name = parameterNames(svc.parameterPrefix).signalled;
+  if (version > 0) {
+    const current = await deps.ssm.send(new GetParameterCommand({ Name: name }));
+    if (current.Parameter?.Version !== version) {
+      throw new StateConflict(`the signalled state is at version ${current.Parameter?.Version}, not the ${version} this run read`);
+    }
+  }
   const sorted = Object.fromEntries(Object.entries(state).sort(([a], [b]) => a.localeCompare(b)));
-  await deps.ssm.send(new PutParameterCommand({
-    Name: parameterNames(svc.parameterPrefix).signalled, Value: JSON.stringify(sorted), Type: 'String', Overwrite: true,
-  }));
+  let written: number | undefined;
+  try {
+    const out = await deps.ssm.send(new PutParameterCommand({ Name: name, Value: JSON.stringify(sorted), Type: 'String', Overwrite: version > 0 }));
+    written = out.Version;
+  } catch (err) {
+    if (err instanceof Error && err.name === 'ParameterAlreadyExists') throw new StateConflict('another run created the signalled state first');
+    throw err;
+  }
+  if (written !== version + 1) throw new StateConflict(`writing the signalled state produced version ${written}, not ${version + 1}: another run wrote it too`);
+  return written;
 }
 
 const taskId = (arn: string): string => arn.split('/').pop()!;
@@ -134,26 +181,41 @@ async function memoryByTask(svc: WatchedService, config: WatchdogConfig, tasks: 
       // Newest sample first (ScanBy), but do not rely on the peer honouring it.
       let newest = 0;
       for (let i = 1; i < values.length; i++) if ((timestamps[i]?.getTime() ?? 0) > (timestamps[newest]?.getTime() ?? 0)) newest = i;
+      // A negative, zero or non-finite sample is not a measurement: the task is left alone.
+      if (!Number.isFinite(values[newest]) || values[newest] <= 0 || !batch[index]) continue;
       memory.set(batch[index].taskArn!, values[newest]);
     }
   }
   return memory;
 }
 
-/** The shell line Run Command executes on the container instance: only the named container of that one task. */
-export function signalCommand(taskArn: string, container: string, signal: string): string {
+/** The SSM document parameters for one signal; refuses anything the document's allowedPattern would refuse too. */
+export function signalParameters(taskArn: string, container: string, signal: string): Record<string, string[]> {
   if (!TASK_ARN.test(taskArn) || !CONTAINER_NAME.test(container) || !SIGNAL_NAME.test(signal)) {
-    throw new Error(`refusing to build a command from unexpected input (task ${JSON.stringify(taskArn)}, container ${JSON.stringify(container)}, signal ${JSON.stringify(signal)})`);
+    throw new Error(`refusing to signal with unexpected input (task ${JSON.stringify(taskArn)}, container ${JSON.stringify(container)}, signal ${JSON.stringify(signal)})`);
   }
-  return `docker ps --quiet --filter "label=com.amazonaws.ecs.task-arn=${taskArn}" --filter "label=com.amazonaws.ecs.container-name=${container}" `
-    + `| xargs --no-run-if-empty docker kill --signal=${signal}`;
+  return { taskArn: [taskArn], containerName: [container], signal: [signal] };
+}
+
+/** EC2 instance id per container instance ARN, in chunks of 100 (the API limit); instances ECS could not describe are left out. */
+async function instancesOf(svc: WatchedService, tasks: readonly Task[], deps: WatchdogDeps): Promise<Map<string, string>> {
+  const instanceOf = new Map<string, string>();
+  const arns = [...new Set(tasks.map((t) => t.containerInstanceArn).filter((a): a is string => !!a))].sort();
+  for (const batch of chunk(arns, DESCRIBE_CONTAINER_INSTANCES_BATCH)) {
+    const out = await deps.ecs.send(new DescribeContainerInstancesCommand({ cluster: svc.cluster, containerInstances: batch }));
+    for (const f of out.failures ?? []) deps.log.warn('ECS could not describe a container instance; its tasks are not signalled', { arn: f.arn, reason: f.reason });
+    for (const ci of out.containerInstances ?? []) {
+      if (ci.containerInstanceArn && ci.ec2InstanceId && batch.includes(ci.containerInstanceArn)) instanceOf.set(ci.containerInstanceArn, ci.ec2InstanceId);
+    }
+  }
+  return instanceOf;
 }
 
 export async function checkService(svc: WatchedService, config: WatchdogConfig, deps: WatchdogDeps): Promise<ServiceOutcome> {
   const signalled: string[] = [];
   const stopped: string[] = [];
   const skip = (reason: string, extra: object = {}): ServiceOutcome => {
-    deps.log.warn(`Signalled nothing: ${reason}`, { ecsService: svc.service, reason, ...extra });
+    deps.log.warn(`Signalled nothing more: ${reason}`, { ecsService: svc.service, reason, ...extra });
     return { service: svc.service, signalled, stopped, skippedBecause: reason };
   };
   const nowSeconds = Math.floor(deps.now() / 1000);
@@ -167,17 +229,32 @@ export async function checkService(svc: WatchedService, config: WatchdogConfig, 
   if (typeof limits === 'string') return skip(limits);
 
   let tasks: Task[];
-  let state: SignalledState;
+  let stored: StoredState;
   try {
     tasks = await runningTasks(svc, deps);
-    state = await readState(svc, deps);
+    stored = await readState(svc, deps);
   } catch (err) {
     return skip(isThrottling(err) ? 'ECS or SSM throttled the watchdog' : 'listing tasks or reading the signalled state failed', describeError(err));
   }
+  let version = stored.version;
+  const nextState: SignalledState = {};
+  const save = async (): Promise<void> => {
+    version = await writeState(svc, deps, nextState, version);
+  };
+  const failed = (what: string, err: unknown): ServiceOutcome => skip(err instanceof StateConflict
+    ? 'another watchdog run changed the signalled state at the same time (single-flight)'
+    : `${what} failed`, describeError(err));
 
-  // Forget tasks that are gone; stop the ones whose grace period has passed.
+  // Forget tasks that are gone; the rest stay recorded (and out of service) until ECS stops them.
   const running = new Set(tasks.map((t) => t.taskArn!));
-  const nextState: SignalledState = Object.fromEntries(Object.entries(state).filter(([arn]) => running.has(arn)));
+  for (const [arn, at] of Object.entries(stored.signalled)) if (running.has(arn)) nextState[arn] = at;
+  if (Object.keys(nextState).length !== Object.keys(stored.signalled).length) {
+    try {
+      await save();
+    } catch (err) {
+      return failed('saving the signalled state', err);
+    }
+  }
   for (const [arn, at] of Object.entries(nextState).sort()) {
     if (nowSeconds - at < config.gracePeriodSeconds) continue;
     try {
@@ -188,12 +265,16 @@ export async function checkService(svc: WatchedService, config: WatchdogConfig, 
       deps.log.warn('StopTask failed; the next run retries', { taskArn: arn, ...describeError(err) });
     }
   }
-  const stillSignalled = Object.keys(nextState).filter((arn) => !stopped.includes(arn)).length;
 
+  // One budget per service: every task the watchdog signalled or stopped is out of service until ECS
+  // reports it gone, and counts against both the share and expectedWorkers.
+  const budget = Math.floor((tasks.length * config.maxSignalledPercent) / 100);
+  let outOfService = Object.keys(nextState).length;
+  let inService = tasks.length - outOfService;
   const candidates = tasks.filter((t) => nextState[t.taskArn!] === undefined);
-  if (candidates.length < limits.expectedWorkers) {
-    if (Object.keys(nextState).length !== Object.keys(state).length) await writeState(svc, deps, nextState).catch(() => undefined);
-    return skip(`only ${candidates.length} unsignalled worker task(s) run, fewer than the expected ${limits.expectedWorkers}; not reducing capacity further`);
+  if (outOfService >= budget) return skip(`the signalling share is used up (${outOfService} of ${tasks.length} task(s) signalled or stopped, ${config.maxSignalledPercent}% allows ${budget})`);
+  if (inService - 1 < limits.expectedWorkers) {
+    return skip(`${inService} worker task(s) in service; signalling one more would leave fewer than the expected ${limits.expectedWorkers}`);
   }
 
   let memory: Map<string, number>;
@@ -203,75 +284,79 @@ export async function checkService(svc: WatchedService, config: WatchdogConfig, 
     return skip(isThrottling(err) ? 'CloudWatch throttled GetMetricData' : 'GetMetricData failed', describeError(err));
   }
   const noData = candidates.filter((t) => !memory.has(t.taskArn!)).map((t) => t.taskArn!);
-  if (noData.length > 0) deps.log.info('No memory data for some tasks; they are left alone', { ecsService: svc.service, tasks: noData });
+  if (noData.length > 0) deps.log.info('No usable memory data for some tasks; they are left alone', { ecsService: svc.service, tasks: noData });
 
   const over = candidates
     .filter((t) => (memory.get(t.taskArn!) ?? -Infinity) > limits.maxMemoryMiB)
     .sort((a, b) => memory.get(b.taskArn!)! - memory.get(a.taskArn!)! || a.taskArn!.localeCompare(b.taskArn!));
-  const budget = Math.floor((tasks.length * config.maxSignalledPercent) / 100) - stillSignalled;
   if (over.length === 0) {
-    if (stopped.length > 0 || Object.keys(nextState).length !== Object.keys(state).length) await writeState(svc, deps, nextState);
     deps.log.debug('No task is over the memory limit', { ecsService: svc.service, maxMemoryMiB: limits.maxMemoryMiB });
     return { service: svc.service, signalled, stopped };
-  }
-  const chosen = over.slice(0, Math.max(0, budget));
-  if (chosen.length < over.length) {
-    deps.log.info('More tasks are over the limit than the signalling share allows; the rest wait for a later run', {
-      ecsService: svc.service, over: over.length, allowedNow: Math.max(0, budget), maxSignalledPercent: config.maxSignalledPercent, runningTasks: tasks.length,
-    });
-  }
-  if (chosen.length === 0) {
-    await writeState(svc, deps, nextState).catch(() => undefined);
-    return { service: svc.service, signalled, stopped, skippedBecause: 'signalling share exhausted' };
   }
 
   let instanceOf: Map<string, string>;
   try {
-    const ciArns = [...new Set(chosen.map((t) => t.containerInstanceArn).filter((a): a is string => !!a))];
-    const out = ciArns.length === 0 ? { containerInstances: [] } : await deps.ecs.send(new DescribeContainerInstancesCommand({ cluster: svc.cluster, containerInstances: ciArns }));
-    instanceOf = new Map((out.containerInstances ?? []).map((ci) => [ci.containerInstanceArn!, ci.ec2InstanceId!]));
+    instanceOf = await instancesOf(svc, over.slice(0, budget - outOfService), deps);
   } catch (err) {
     return skip(isThrottling(err) ? 'ECS throttled DescribeContainerInstances' : 'DescribeContainerInstances failed', describeError(err));
   }
 
-  for (const task of chosen) {
+  for (const task of over) {
+    // Checked before every signal, not once: each signal takes one more worker out of service.
+    if (outOfService >= budget) {
+      deps.log.info('More tasks are over the limit than the signalling share allows; the rest wait for a later run', {
+        ecsService: svc.service, over: over.length, outOfService, allowed: budget, maxSignalledPercent: config.maxSignalledPercent, runningTasks: tasks.length,
+      });
+      break;
+    }
+    if (inService - 1 < limits.expectedWorkers) {
+      deps.log.info('Signalling another task would leave fewer workers in service than expected; the rest wait', { ecsService: svc.service, inService, expectedWorkers: limits.expectedWorkers });
+      break;
+    }
     const arn = task.taskArn!;
     const instanceId = task.containerInstanceArn ? instanceOf.get(task.containerInstanceArn) : undefined;
     if (!instanceId) {
-      deps.log.warn('Task has no EC2 container instance to signal through; left alone', { taskArn: arn });
+      deps.log.warn('Task has no described EC2 container instance to signal through; left alone', { taskArn: arn });
       continue;
     }
-    let command: string;
+    let parameters: Record<string, string[]>;
     try {
-      command = signalCommand(arn, svc.container, config.signal);
+      parameters = signalParameters(arn, svc.container, config.signal);
     } catch (err) {
       deps.log.error('Not signalling', { taskArn: arn, ...describeError(err) });
       continue;
     }
-    // The state is written before the signal: a crash in between leaves a task unsignalled, never signalled twice.
+    // The state is written (versioned) before the signal: a crash in between leaves a task unsignalled,
+    // never signalled twice, and a concurrent run's write makes this one stop here.
     nextState[arn] = nowSeconds;
     try {
-      await writeState(svc, deps, nextState);
+      await save();
     } catch (err) {
       delete nextState[arn];
-      return skip('the signalled state could not be saved', { taskArn: arn, ...describeError(err) });
+      return failed('saving the signalled state', err);
     }
     try {
       await deps.ssm.send(new SendCommandCommand({
-        DocumentName: 'AWS-RunShellScript',
+        DocumentName: config.signalDocument,
         InstanceIds: [instanceId],
         Comment: `worker-watchdog SIG${config.signal} ${svc.service}`.slice(0, 100),
-        Parameters: { commands: [command] },
+        Parameters: parameters,
         TimeoutSeconds: 60,
       }));
       signalled.push(arn);
+      outOfService++;
+      inService--;
       deps.log.info(`Sent SIG${config.signal} to an over-limit worker; it will be stopped after the grace period`, {
         ecsService: svc.service, taskArn: arn, instanceId, memoryMiB: memory.get(arn), maxMemoryMiB: limits.maxMemoryMiB, gracePeriodSeconds: config.gracePeriodSeconds,
       });
     } catch (err) {
       delete nextState[arn];
-      await writeState(svc, deps, nextState).catch(() => undefined);
       deps.log.warn('SendCommand failed; the task is left running and unsignalled', { taskArn: arn, ...describeError(err) });
+      try {
+        await save();
+      } catch (saveErr) {
+        return failed('removing the unsent signal from the state', saveErr);
+      }
     }
   }
   return { service: svc.service, signalled, stopped };

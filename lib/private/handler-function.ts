@@ -28,6 +28,8 @@ export interface HandlerFunctionProps {
   readonly logEncryptionKey?: kms.IKey;
   /** @default - none: the function runs outside a VPC */
   readonly vpc?: ec2.IVpc;
+  /** @default - no reserved concurrency (1 makes a scheduled handler single-flight) */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -64,6 +66,7 @@ export class HandlerFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 256,
       vpc: props.vpc,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         ...props.environment,

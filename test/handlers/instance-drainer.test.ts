@@ -1,11 +1,12 @@
-import { CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand, DescribeScalingActivitiesCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeContainerInstancesCommand, ECSClient, StopTaskCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { DrainerConfig, sweep } from '../../handlers/instance-drainer/drainer';
 import { MotoServer, startMoto } from '../support/moto';
 import { clusterWithInstances, Fleet, registerWorkerTaskDefinition, runServiceTasks, throttlingError } from './scaling-support/ecs-fixture';
 import { CapturedLogger, captureLogger } from './scaling-support/logs';
 
-const CONFIG: DrainerConfig = { cluster: 'apps', autoScalingGroupName: 'apps-asg', lifecycleHookName: 'DrainBeforeTerminate' };
+const CONFIG: DrainerConfig = { cluster: 'apps', autoScalingGroupName: 'apps-asg', lifecycleHookName: 'DrainBeforeTerminate', maxDrainSeconds: 3600 };
+const now = () => Date.UTC(2026, 10, 26, 3, 40, 0);
 
 /**
  * Auto Scaling stand-in: moto 5.2.1 implements neither the Terminating:Wait lifecycle state nor
@@ -15,6 +16,10 @@ class FakeAutoScaling {
   public readonly completed: CompleteLifecycleActionCommand['input'][] = [];
   constructor(public waiting: string[]) {}
   async send(command: DescribeAutoScalingGroupsCommand | CompleteLifecycleActionCommand): Promise<unknown> {
+    if (command instanceof DescribeScalingActivitiesCommand) {
+      return { Activities: this.waiting.map((id) => ({ Description: `Terminating EC2 instance: ${id}`, StartTime: new Date(now() - 60_000), StatusCode: 'MidLifecycleAction' })) };
+    }
+    if (command instanceof RecordLifecycleActionHeartbeatCommand) return {};
     if (command instanceof DescribeAutoScalingGroupsCommand) {
       return { AutoScalingGroups: [{ AutoScalingGroupName: CONFIG.autoScalingGroupName, Instances: this.waiting.map((InstanceId) => ({ InstanceId, LifecycleState: 'Terminating:Wait' })) }] };
     }
@@ -53,7 +58,7 @@ test('drains a terminating instance, waits while it runs a task, then completes 
   const event = { AutoScalingGroupName: CONFIG.autoScalingGroupName, LifecycleHookName: CONFIG.lifecycleHookName, EC2InstanceId: busy };
 
   // WHEN the lifecycle event arrives
-  const first = await sweep(CONFIG, { ecs, autoScaling, log: log.logger }, event);
+  const first = await sweep(CONFIG, { ecs, autoScaling, log: log.logger, now }, event);
 
   // THEN the instance drains but is not released while its task runs
   expect(first.setDraining).toEqual([busy]);
@@ -65,7 +70,7 @@ test('drains a terminating instance, waits while it runs a task, then completes 
   // WHEN the task has moved away and the scheduled pass runs again
   await ecs.send(new StopTaskCommand({ cluster: CONFIG.cluster, task: task.taskArn! }));
   autoScaling.waiting = [busy];
-  const second = await sweep(CONFIG, { ecs, autoScaling, log: log.logger });
+  const second = await sweep(CONFIG, { ecs, autoScaling, log: log.logger, now });
 
   // THEN the lifecycle action is completed with CONTINUE
   expect(second.completed).toEqual([busy]);
@@ -78,7 +83,7 @@ test('sets instances to DRAINING in batches of at most 10', async () => {
   const autoScaling = new FakeAutoScaling([...fleet.containerInstances.keys()]);
   const sendSpy = jest.spyOn(ecs, 'send');
   // WHEN
-  const outcome = await sweep(CONFIG, { ecs, autoScaling, log: log.logger });
+  const outcome = await sweep(CONFIG, { ecs, autoScaling, log: log.logger, now });
   // THEN
   const drainCalls = sendSpy.mock.calls.map(([c]) => c as unknown).filter((c) => c instanceof UpdateContainerInstancesStateCommand) as UpdateContainerInstancesStateCommand[];
   sendSpy.mockRestore();
@@ -93,7 +98,7 @@ test('ignores lifecycle events of other hooks or groups', async () => {
   const [id] = fleet.containerInstances.keys();
   const autoScaling = new FakeAutoScaling([]);
   // WHEN
-  const outcome = await sweep(CONFIG, { ecs, autoScaling, log: log.logger }, { AutoScalingGroupName: 'other-asg', LifecycleHookName: CONFIG.lifecycleHookName, EC2InstanceId: id });
+  const outcome = await sweep(CONFIG, { ecs, autoScaling, log: log.logger, now }, { AutoScalingGroupName: 'other-asg', LifecycleHookName: CONFIG.lifecycleHookName, EC2InstanceId: id });
   // THEN
   expect(outcome.terminating).toEqual([]);
   expect(await statusOf(fleet, id)).toBe('ACTIVE');
@@ -106,19 +111,19 @@ test('ECS throttling completes nothing and logs why', async () => {
   const autoScaling = new FakeAutoScaling([id]);
   const throttled = { send: async () => { throw throttlingError(); } };
   // WHEN
-  const outcome = await sweep(CONFIG, { ecs: throttled, autoScaling, log: log.logger });
+  const outcome = await sweep(CONFIG, { ecs: throttled, autoScaling, log: log.logger, now });
   // THEN
   expect(outcome.completed).toEqual([]);
   expect(autoScaling.completed).toEqual([]);
-  expect(outcome.skippedBecause).toBe('ECS throttled the drainer');
-  expect(log.problems()).toMatch(/Completed nothing: ECS throttled the drainer/);
+  expect(outcome.skippedBecause).toBe('ECS did not report on every terminating instance');
+  expect(log.problems()).toMatch(/Completed nothing for these instances: ECS throttled the drainer/);
 });
 
 test('an Auto Scaling failure completes nothing and logs why', async () => {
   // GIVEN
   const autoScaling = { send: async () => { throw throttlingError(); } };
   // WHEN
-  const outcome = await sweep(CONFIG, { ecs, autoScaling, log: log.logger });
+  const outcome = await sweep(CONFIG, { ecs, autoScaling, log: log.logger, now });
   // THEN
   expect(outcome.completed).toEqual([]);
   expect(log.problems()).toMatch(/Completed nothing: Auto Scaling throttled DescribeAutoScalingGroups/);
@@ -140,9 +145,9 @@ test('an instance ECS lists but fails to describe is not released', async () => 
     },
   };
   // WHEN
-  const outcome = await sweep(CONFIG, { ecs: flaky, autoScaling, log: log.logger });
+  const outcome = await sweep(CONFIG, { ecs: flaky, autoScaling, log: log.logger, now });
   // THEN the lifecycle action is not completed on missing data
   expect(outcome.completed).toEqual([]);
   expect(autoScaling.completed).toEqual([]);
-  expect(outcome.skippedBecause).toBe('an ECS call failed');
+  expect(outcome.skippedBecause).toBe('ECS did not report on every terminating instance');
 });

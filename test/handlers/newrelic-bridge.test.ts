@@ -24,14 +24,12 @@ function config(overrides: Partial<BridgeConfig> = {}): BridgeConfig {
     endpoint: nerdgraph.url,
     accountId: 1234567,
     apiKeySecretArn: secretArn,
-    select: 'average(unicorn.busy_ratio)',
     from: 'Metric',
     facetAttribute: 'appName',
     services: [{ facet: 'rails-web', dimension: 'web' }, { facet: 'rails-api', dimension: 'api' }],
+    metrics: [{ metricName: 'BusyWorkerRatio', select: 'average(unicorn.busy_ratio)', unit: 'Percent', min: 0, max: 100 }],
     namespace: NAMESPACE,
-    metricName: 'BusyWorkerRatio',
     dimensionName: 'ServiceName',
-    unit: 'Percent',
     samplesPerMinute: 1,
     delaySeconds: 60,
     attemptTimeoutMs: 300,
@@ -102,8 +100,8 @@ describe('a healthy poll', () => {
     const [req] = nerdgraph.requests;
     expect(req.headers['api-key']).toBe('NRAK-TEST');
     expect(req.body.variables.accountId).toBe(1234567);
-    expect(req.body.query).toContain('actor { account(id: $accountId) { nrql(query: $nrql) { results } } }');
-    expect(req.body.variables.nrql).toBe(
+    expect(req.body.query).toContain('actor { account(id: $accountId) { q0: nrql(query: $q0) { results } } }');
+    expect((req.body.variables as unknown as Record<string, string>).q0).toBe(
       "SELECT average(unicorn.busy_ratio) AS 'value' FROM Metric WHERE `appName` IN ('rails-api', 'rails-web') FACET `appName` "
       + `SINCE ${MINUTE_START * 1000} UNTIL ${(MINUTE_START + 60) * 1000} LIMIT MAX`,
     );
@@ -129,7 +127,7 @@ describe('a healthy poll', () => {
     // WHEN
     const outcome = await poll(config({ samplesPerMinute: 4 }), { ...deps(), cloudwatch: recording });
     // THEN
-    expect(nerdgraph.requests[0].body.variables.nrql).toContain('TIMESERIES 15 seconds');
+    expect((nerdgraph.requests[0].body.variables as unknown as Record<string, string>).q0).toContain('TIMESERIES 15 seconds');
     expect(outcome.published).toBe(4);
     expect(sent).toHaveLength(1);
     expect(sent[0].input.MetricData?.map((d) => [d.Timestamp?.getTime(), d.StorageResolution])).toEqual(
@@ -165,8 +163,8 @@ describe('faults publish nothing and log why', () => {
     ['HTTP 429 on every attempt', [{ status: 429, body: 'limited' }], /HTTP 429 after 3 attempt/],
     ['a timeout on every attempt', [{ delayMs: 1500, body: nrqlResults([{ facet: 'rails-web', value: 99 }]) }], /did not answer within 300 ms after 3 attempt/],
     ['a body that is not JSON', [{ body: '<html>maintenance</html>' }], /malformed response: body is not JSON/],
-    ['a body without results', [{ body: { data: { actor: null } } }], /malformed response: data.actor.account.nrql.results is not an array/],
-    ['a non-numeric value', [{ body: nrqlResults([{ facet: 'rails-web', value: 'high' }]) }], /results\[0\].value \("high"\) is not a number/],
+    ['a body without results', [{ body: { data: { actor: null } } }], /malformed response: data.actor.account.q0.results is not an array/],
+    ['a non-numeric value', [{ body: nrqlResults([{ facet: 'rails-web', value: 'high' }]) }], /q0.results\[0\].value \("high"\) is not a number/],
     ['empty results', [{ body: nrqlResults([]) }], /empty results/],
     ['GraphQL errors', [{ body: { errors: [{ message: 'NRQL Syntax Error' }], data: null } }], /NerdGraph returned errors: NRQL Syntax Error/],
     ['HTTP 401 (not retried)', [{ status: 401, body: 'unauthorized' }], /HTTP 401 \(not retried\)/],
@@ -206,7 +204,8 @@ describe('configuration', () => {
     const c = configFromEnv(env);
     // THEN
     expect(c.services).toEqual([{ facet: 'web', dimension: 'web' }, { facet: 'rails-api', dimension: 'api' }]);
-    expect(buildNrql(c, queryWindow(NOW, 60))).toContain('TIMESERIES 30 seconds');
+    expect(buildNrql(c, c.metrics[0], queryWindow(NOW, 60))).toContain('TIMESERIES 30 seconds');
+    expect(c.metrics).toEqual([{ metricName: 'M', select: 'max(x)', unit: 'Percent', min: 0, max: 100 }]);
   });
 
   test('fails when a facet value could break out of the NRQL string', () => {

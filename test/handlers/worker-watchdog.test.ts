@@ -2,7 +2,7 @@ import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { DescribeTasksCommand, ECSClient, Task } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, ListCommandsCommand, PutParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { WatchdogConfig } from '../../handlers/worker-watchdog/config';
-import { signalCommand, watch } from '../../handlers/worker-watchdog/watchdog';
+import { signalParameters, watch } from '../../handlers/worker-watchdog/watchdog';
 import { MotoServer, startMoto } from '../support/moto';
 import { clusterWithInstances, Fleet, pinTasksRunning, registerWorkerTaskDefinition, runServiceTasks, throttlingError } from './scaling-support/ecs-fixture';
 import { CapturedLogger, captureLogger } from './scaling-support/logs';
@@ -14,6 +14,7 @@ function config(overrides: Partial<WatchdogConfig> = {}): WatchdogConfig {
   return {
     services: [{ cluster: 'apps', service: 'sidekiq', container: 'sidekiq', parameterPrefix: PREFIX }],
     signal: 'TSTP',
+    signalDocument: 'WorkerWatchdogSignal',
     gracePeriodSeconds: 120,
     maxSignalledPercent: 25,
     memoryNamespace: 'ECS/ContainerInsights',
@@ -76,9 +77,9 @@ beforeEach(async () => {
 });
 afterEach(() => log.restore());
 
-test('signals only the over-limit task, through Run Command on its container instance', async () => {
+test('signals only the over-limit task, through the watchdog document on its container instance', async () => {
   // GIVEN one of four tasks above 1024 MiB
-  await setLimits('1024', '4');
+  await setLimits('1024', '3');
   await reportMemory([600, 1500, 700, 800]);
   const sendSpy = jest.spyOn(ssm, 'send');
   // WHEN
@@ -92,14 +93,13 @@ test('signals only the over-limit task, through Run Command on its container ins
   sendSpy.mockRestore();
   const ec2Id = [...fleet.containerInstances].find(([, arn]) => arn === tasks[1].containerInstanceArn)![0];
   expect(sent.map((c) => c.input.InstanceIds)).toEqual([[ec2Id]]);
-  expect(commands[0].DocumentName).toBe('AWS-RunShellScript');
-  expect(commands[0].Parameters?.commands).toEqual([signalCommand(tasks[1].taskArn!, 'sidekiq', 'TSTP')]);
-  expect(commands[0].Parameters?.commands?.[0]).toContain('docker kill --signal=TSTP');
+  expect(commands[0].DocumentName).toBe('WorkerWatchdogSignal');
+  expect(commands[0].Parameters).toEqual({ taskArn: [tasks[1].taskArn], containerName: ['sidekiq'], signal: ['TSTP'] });
 });
 
 test('never signals the same task twice, and stops it once the grace period has passed', async () => {
   // GIVEN a task that was signalled in an earlier run
-  await setLimits('1024', '4');
+  await setLimits('1024', '3');
   await reportMemory([600, 1500, 700, 800]);
   await watch(config(), deps());
   // WHEN the next run comes before the grace period ends
@@ -120,7 +120,7 @@ test('never signals the same task twice, and stops it once the grace period has 
 
 test('never signals more than the configured share of the service at once', async () => {
   // GIVEN three of four tasks over the limit and a 50 % share
-  await setLimits('1024', '4');
+  await setLimits('1024', '1');
   await reportMemory([1100, 1500, 1300, 800]);
   // WHEN
   const [outcome] = await watch(config({ maxSignalledPercent: 50 }), deps());
@@ -132,13 +132,13 @@ test('never signals more than the configured share of the service at once', asyn
 
 test('sends the configured signal (USR1 for older Sidekiq)', async () => {
   // GIVEN
-  await setLimits('1024', '4');
+  await setLimits('1024', '3');
   await reportMemory([600, 1500, 700, 800]);
   // WHEN
   await watch(config({ signal: 'USR1' }), deps());
   // THEN
   const [command] = await sentCommands();
-  expect(command.Parameters?.commands?.[0]).toContain('docker kill --signal=USR1');
+  expect(command.Parameters?.signal).toEqual(['USR1']);
 });
 
 describe('nothing is signalled, and the log says why', () => {
@@ -151,7 +151,7 @@ describe('nothing is signalled, and the log says why', () => {
     // THEN
     expect(outcome.signalled).toEqual([]);
     expect(await sentCommands()).toEqual([]);
-    expect(log.problems()).toMatch(/Signalled nothing: limits missing in Parameter Store \(\/worker-watchdog\/sidekiq\/expected-workers\)/);
+    expect(log.problems()).toMatch(/Signalled nothing more: limits missing in Parameter Store \(\/worker-watchdog\/sidekiq\/expected-workers\)/);
   });
 
   test('when ECS throttles the watchdog', async () => {
@@ -164,7 +164,7 @@ describe('nothing is signalled, and the log says why', () => {
     // THEN
     expect(outcome.signalled).toEqual([]);
     expect(await sentCommands()).toEqual([]);
-    expect(log.problems()).toMatch(/Signalled nothing: ECS or SSM throttled the watchdog/);
+    expect(log.problems()).toMatch(/Signalled nothing more: ECS or SSM throttled the watchdog/);
   });
 
   test('when fewer workers run than expected', async () => {
@@ -175,28 +175,28 @@ describe('nothing is signalled, and the log says why', () => {
     const [outcome] = await watch(config(), deps());
     // THEN
     expect(outcome.signalled).toEqual([]);
-    expect(log.problems()).toMatch(/only 4 unsignalled worker task\(s\) run, fewer than the expected 6/);
+    expect(log.problems()).toMatch(/4 worker task\(s\) in service; signalling one more would leave fewer than the expected 6/);
   });
 
   test('when Container Insights has no memory data for the tasks', async () => {
     // GIVEN no memory samples at all
-    await setLimits('1024', '4');
+    await setLimits('1024', '3');
     // WHEN
     const [outcome] = await watch(config(), deps());
     // THEN
     expect(outcome.signalled).toEqual([]);
     expect(await sentCommands()).toEqual([]);
-    expect(log.lines().map((l) => l.message).join('\n')).toMatch(/No memory data for some tasks; they are left alone/);
+    expect(log.lines().map((l) => l.message).join('\n')).toMatch(/No usable memory data for some tasks; they are left alone/);
   });
 });
 
-test('fails to build a command from a container name that could inject shell', () => {
-  expect(() => signalCommand('arn:aws:ecs:us-east-1:123456789012:task/apps/abc', 'x; rm -rf /', 'TSTP')).toThrow(/refusing to build a command .*"x; rm -rf \/"/);
+test('refuses signal parameters the document would refuse (a container name that could inject shell)', () => {
+  expect(() => signalParameters('arn:aws:ecs:us-east-1:123456789012:task/apps/abc', 'x; rm -rf /', 'TSTP')).toThrow(/refusing to signal with unexpected input .*"x; rm -rf \/"/);
 });
 
 test('a task ECS fails to describe keeps its signalled state and is not signalled again', async () => {
   // GIVEN a task that was signalled in an earlier run
-  await setLimits('1024', '4');
+  await setLimits('1024', '3');
   await reportMemory([600, 1500, 700, 800]);
   await watch(config(), deps());
   // WHEN the next run gets a DescribeTasks failure for that task
@@ -234,5 +234,5 @@ test('a signalled state without a valid signal time stops nothing', async () => 
   expect(outcome.stopped).toEqual([]);
   const described = await ecs.send(new DescribeTasksCommand({ cluster: 'apps', tasks: [tasks[1].taskArn!] }));
   expect(described.tasks?.[0].desiredStatus).toBe('RUNNING');
-  expect(log.problems()).toMatch(/Signalled nothing: listing tasks or reading the signalled state failed/);
+  expect(log.problems()).toMatch(/Signalled nothing more: listing tasks or reading the signalled state failed/);
 });

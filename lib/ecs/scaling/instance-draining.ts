@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { HandlerFunction } from '../../private/handler-function';
 import { acknowledgeWildcards } from '../private/nag';
-import { invalidProp, requireIntegerInRange } from '../../private/validation';
+import { invalidProp, requireDurationInRange, requireIntegerInRange } from '../../private/validation';
 import { adjustmentsFor, stepAlarm, validateSteps } from './private/step-policy';
 
 /** How container instances are emptied before their EC2 instance terminates. */
@@ -35,8 +35,11 @@ export enum InstanceDrainingMechanism {
 export interface InstanceDrainingProps {
   /** The cluster the group's instances are registered in. */
   readonly cluster: ecs.ICluster;
-  /** The group whose instances are drained before termination. */
-  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  /**
+   * The group whose instances are drained before termination. LIFECYCLE_HOOK accepts an imported
+   * group too; MANAGED_DRAINING needs the group's capacity provider in the same app.
+   */
+  readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
   /**
    * The mechanism.
    * @default InstanceDrainingMechanism.MANAGED_DRAINING
@@ -48,6 +51,13 @@ export interface InstanceDrainingProps {
    * @default Duration.minutes(15)
    */
   readonly drainTimeout?: Duration;
+  /**
+   * LIFECYCLE_HOOK: longest time lifecycle heartbeats keep an instance in Terminating:Wait while it still
+   * runs tasks. No instance waits longer than `maxDrainTime + drainTimeout`; then the hook's default
+   * result (CONTINUE) terminates it.
+   * @default Duration.hours(1)
+   */
+  readonly maxDrainTime?: Duration;
   /**
    * LIFECYCLE_HOOK: average CPU utilization of the group (percent) at or below which one instance is removed.
    * @default 25
@@ -92,7 +102,7 @@ export class InstanceDraining extends Construct {
     this.mechanism = props.mechanism ?? InstanceDrainingMechanism.MANAGED_DRAINING;
     const asg = props.autoScalingGroup;
     if (this.mechanism === InstanceDrainingMechanism.MANAGED_DRAINING) {
-      for (const prop of ['drainTimeout', 'scaleInCpuPercent', 'scaleOutCpuPercent', 'scaleInEvaluationMinutes'] as const) {
+      for (const prop of ['drainTimeout', 'maxDrainTime', 'scaleInCpuPercent', 'scaleOutCpuPercent', 'scaleInEvaluationMinutes'] as const) {
         const value = props[prop];
         if (value !== undefined) {
           invalidProp(this, prop, value instanceof Duration ? value.toHumanString() : value, 'only applies to InstanceDrainingMechanism.LIFECYCLE_HOOK', `Remove ${prop}, or choose the LIFECYCLE_HOOK mechanism.`);
@@ -104,6 +114,9 @@ export class InstanceDraining extends Construct {
     }
 
     const drainTimeout = props.drainTimeout ?? Duration.minutes(15);
+    const maxDrainTime = props.maxDrainTime ?? Duration.hours(1);
+    // AWS ends any wait after 100 heartbeat timeouts or 48 hours, whichever is shorter.
+    requireDurationInRange(this, 'maxDrainTime', maxDrainTime, Duration.minutes(1), Duration.hours(47));
     const scaleIn = props.scaleInCpuPercent ?? 25;
     const scaleOut = props.scaleOutCpuPercent ?? 70;
     const evaluationMinutes = props.scaleInEvaluationMinutes ?? 15;
@@ -141,6 +154,7 @@ export class InstanceDraining extends Construct {
         CLUSTER_NAME: props.cluster.clusterName,
         AUTO_SCALING_GROUP_NAME: asg.autoScalingGroupName,
         LIFECYCLE_HOOK_NAME: this.lifecycleHook.lifecycleHookName,
+        MAX_DRAIN_SECONDS: String(maxDrainTime.toSeconds()),
       },
     });
     this.drainFunction = handler.function;
@@ -198,7 +212,7 @@ export class InstanceDraining extends Construct {
     this.scaleOutAlarm.addAlarmAction(new cwactions.AutoScalingAction(scaleOutAction));
   }
 
-  private grantDrainer(role: iam.Role, cluster: ecs.ICluster, asg: autoscaling.AutoScalingGroup): void {
+  private grantDrainer(role: iam.Role, cluster: ecs.ICluster, asg: autoscaling.IAutoScalingGroup): void {
     const stack = Stack.of(this);
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ecs:ListContainerInstances'],
@@ -210,22 +224,22 @@ export class InstanceDraining extends Construct {
       conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['autoscaling:CompleteLifecycleAction'],
+      actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
       resources: [asg.autoScalingGroupArn],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['autoscaling:DescribeAutoScalingGroups'],
+      actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities'],
       resources: ['*'],
     }));
     acknowledgeWildcards(this, [
-      { finding: /^Resource::\*$/, reason: 'autoscaling:DescribeAutoScalingGroups has no resource-level permissions; the drainer only reads its own group with it.' },
+      { finding: /^Resource::\*$/, reason: 'autoscaling:DescribeAutoScalingGroups and DescribeScalingActivities have no resource-level permissions; the drainer only reads its own group with them.' },
       { finding: /^Resource::arn:.*:ecs:.*:container-instance\/.*\/\*$/, reason: 'Container instance ARNs are only known at run time; the statement is limited to this cluster by the ecs:cluster condition.' },
       { finding: /^Resource::arn:.*:autoscaling:.*:autoScalingGroup:\*:autoScalingGroupName\/.+$/, reason: 'The group id in an Auto Scaling group ARN is a generated UUID; the group name pins CompleteLifecycleAction to this group.' },
     ]);
   }
 
   /** Capacity providers in the app that manage this group. */
-  private static providersOf(asg: autoscaling.AutoScalingGroup): ecs.AsgCapacityProvider[] {
+  private static providersOf(asg: autoscaling.IAutoScalingGroup): ecs.AsgCapacityProvider[] {
     const root = Stack.of(asg).node.root;
     return root.node.findAll().filter((c: IConstruct): c is ecs.AsgCapacityProvider => c instanceof ecs.AsgCapacityProvider && c.autoScalingGroup === asg);
   }
@@ -242,7 +256,7 @@ export class InstanceDraining extends Construct {
     };
   }
 
-  private checkManagedDraining(asg: autoscaling.AutoScalingGroup): string[] {
+  private checkManagedDraining(asg: autoscaling.IAutoScalingGroup): string[] {
     const providers = InstanceDraining.providersOf(asg);
     if (providers.length === 0) {
       return [`mechanism MANAGED_DRAINING needs an ecs.AsgCapacityProvider for ${asg.node.path} with managed scaling and managed draining; none was found. Add one with cluster.addAsgCapacityProvider(), or choose InstanceDrainingMechanism.LIFECYCLE_HOOK.`];
@@ -254,7 +268,7 @@ export class InstanceDraining extends Construct {
     });
   }
 
-  private checkLifecycleHookAlone(asg: autoscaling.AutoScalingGroup): string[] {
+  private checkLifecycleHookAlone(asg: autoscaling.IAutoScalingGroup): string[] {
     // A drain hook added after this construct was created cannot be replaced any more.
     const builtIn = asg.node.tryFindChild(CDK_DRAIN_HOOK_ID) ? [`mechanism LIFECYCLE_HOOK cannot share ${asg.node.path} with the drain hook aws-cdk-lib added to it (${CDK_DRAIN_HOOK_ID}) `
       + 'after the InstanceDraining construct was created. Create InstanceDraining after cluster.addAsgCapacityProvider() or cluster.addAutoScalingGroup().'] : [];

@@ -8,7 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { HandlerFunction } from '../../private/handler-function';
 import { acknowledgeWildcards } from '../private/nag';
-import { duplicatesOf, invalidProp, requireIntegerInRange } from '../../private/validation';
+import { duplicatesOf, invalidProp, requireIntegerInRange, requireNumberInRange, requireOrdered } from '../../private/validation';
 import { NewRelicRegion } from './newrelic-region';
 
 /** One New Relic application mapped to a CloudWatch dimension value. */
@@ -20,6 +20,37 @@ export interface NewRelicServiceMapping {
    * @default - the same as `newRelicName`
    */
   readonly serviceName?: string;
+}
+
+/**
+ * A further metric the bridge publishes for every mapped service, fetched in the same NerdGraph
+ * request as the others (e.g. Sidekiq queue latency for queue-driven workers).
+ */
+export interface NewRelicMetric {
+  /** CloudWatch metric name, e.g. `'QueueLatency'`. */
+  readonly metricName: string;
+  /** The NRQL aggregate, e.g. `max(newrelic.sidekiq.queue.latency)`. */
+  readonly nrqlSelect: string;
+  /**
+   * Unit of the published values.
+   * @default cloudwatch.Unit.SECONDS
+   */
+  readonly unit?: cloudwatch.Unit;
+  /**
+   * Smallest value that can be real; lower values are dropped (missing data), never published.
+   * @default 0
+   */
+  readonly minValue?: number;
+  /**
+   * Largest value that can be real; higher values are dropped (missing data), never published.
+   * @default - 100 for cloudwatch.Unit.PERCENT, otherwise no upper bound
+   */
+  readonly maxValue?: number;
+  /**
+   * The NRQL event type to query (`FROM ...`).
+   * @default - the bridge's eventType
+   */
+  readonly eventType?: string;
 }
 
 /** Props of {@link NewRelicMetricBridge}. */
@@ -74,6 +105,23 @@ export interface NewRelicMetricBridgeProps {
    */
   readonly unit?: cloudwatch.Unit;
   /**
+   * Smallest value of `nrqlSelect` that can be real; lower values are dropped one by one and logged
+   * (the service's metric stays missing for that minute), never published.
+   * @default 0
+   */
+  readonly minValue?: number;
+  /**
+   * Largest value of `nrqlSelect` that can be real; higher values are dropped one by one and logged.
+   * @default - 100 for cloudwatch.Unit.PERCENT, otherwise no upper bound
+   */
+  readonly maxValue?: number;
+  /**
+   * More metrics to publish for every mapped service; all of them travel in the same single NerdGraph
+   * request per poll.
+   * @default - only the `nrqlSelect` metric
+   */
+  readonly additionalMetrics?: NewRelicMetric[];
+  /**
    * Samples per minute per service: 1 publishes standard-resolution metrics; more (any count that divides 60 seconds evenly, up to 60)
    * queries TIMESERIES buckets and publishes high-resolution metrics.
    * @default 1
@@ -104,11 +152,14 @@ const SAFE_NRQL = /^[^'"`\\\n\r]+$/;
 const ALLOWED_SAMPLES = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60];
 
 /**
- * New Relic → CloudWatch: a Lambda function polls NerdGraph every minute with ONE NRQL query for
- * all mapped services (FACET, explicit SINCE/UNTIL of one whole minute) and publishes the values
- * with PutMetricData, so CloudWatch alarms can scale ECS services on them (the talk's unicorn
- * busy workers). On errors, empty or malformed results it publishes nothing: the metric goes
- * missing, which {@link ServiceStepScaling} never treats as a reason to scale in.
+ * New Relic → CloudWatch: a Lambda function polls NerdGraph every minute with ONE request for every
+ * metric of every mapped service (one aliased NRQL query per metric, FACET on the service, explicit
+ * SINCE/UNTIL of one whole minute) and publishes the values with PutMetricData, so CloudWatch alarms
+ * can scale ECS services on them (the talk's unicorn busy workers, a job queue's latency). Each
+ * metric declares the range a real value can take (a percentage 0-100, anything else >= 0 by
+ * default); values outside it are dropped one by one. On GraphQL errors, empty or malformed results
+ * it publishes nothing and the invocation fails ({@link errorsAlarm}): the metric goes missing,
+ * which {@link ServiceStepScaling} never treats as a reason to scale in.
  */
 export class NewRelicMetricBridge extends Construct {
   /** The polling function. */
@@ -121,8 +172,13 @@ export class NewRelicMetricBridge extends Construct {
   public readonly metricName: string;
   /** The dimension name that carries the service. */
   public readonly dimensionName: string;
+  /**
+   * In alarm when polls fail (New Relic errors or unreachable, a refused PutMetricData) in 3 of 5
+   * minutes, or when the bridge stops running: the scaling alarms then see missing data.
+   */
+  public readonly errorsAlarm: cloudwatch.Alarm;
   private readonly serviceNames: Set<string>;
-  private readonly unit: cloudwatch.Unit;
+  private readonly units = new Map<string, cloudwatch.Unit>();
 
   constructor(scope: Construct, id: string, props: NewRelicMetricBridgeProps) {
     super(scope, id);
@@ -133,7 +189,8 @@ export class NewRelicMetricBridge extends Construct {
     this.metricNamespace = props.metricNamespace ?? 'NewRelic';
     this.metricName = props.metricName ?? 'BusyWorkerRatio';
     this.dimensionName = props.dimensionName ?? 'ServiceName';
-    this.unit = props.unit ?? cloudwatch.Unit.PERCENT;
+    this.units.set(this.metricName, props.unit ?? cloudwatch.Unit.PERCENT);
+    for (const m of props.additionalMetrics ?? []) this.units.set(m.metricName, m.unit ?? cloudwatch.Unit.SECONDS);
     const config = this.validate(props, samplesPerMinute, queryTimeout, maxAttempts);
     this.serviceNames = new Set(props.services.map((s) => s.serviceName ?? s.newRelicName));
 
@@ -152,6 +209,9 @@ export class NewRelicMetricBridge extends Construct {
     });
     this.function = handler.function;
     this.role = handler.role;
+    // A failed poll is not retried later: a late retry would query a minute that has passed, and
+    // would add NerdGraph requests. The next scheduled poll runs a minute later.
+    handler.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     props.apiKeySecret.grantRead(handler.role);
     handler.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
@@ -168,20 +228,49 @@ export class NewRelicMetricBridge extends Construct {
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(handler.function, { retryAttempts: 0 })],
     });
+
+    // Failed polls fail the invocation (the handler throws); a bridge that stops running leaves
+    // Invocations missing, which counts as breaching here.
+    const errors = new cloudwatch.MathExpression({
+      expression: 'IF(FILL(invocations, 0) < 1, 1, FILL(errors, 0))',
+      usingMetrics: {
+        errors: handler.function.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+        invocations: handler.function.metricInvocations({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+      },
+      period: Duration.minutes(1),
+      label: 'Failed or missing polls',
+    });
+    this.errorsAlarm = errors.createAlarm(this, 'ErrorsAlarm', {
+      alarmDescription: 'New Relic bridge: polls failed or did not run in 3 of the last 5 minutes; the scaling metrics are missing (scale-in is held back)',
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
   }
 
   /** The published metric of one mapped service (one-minute period, average). */
   public metricForService(serviceName: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(this.metricName, serviceName, options);
+  }
+
+  /** One of the published metrics (`metricName` or an additional metric's name) of one mapped service (one-minute period, average). */
+  public metric(metricName: string, serviceName: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     if (!this.serviceNames.has(serviceName)) {
       invalidProp(this, 'serviceName', serviceName, 'is not one of the mapped services', `Use one of ${[...this.serviceNames].sort().join(', ')}, or add it to services.`);
     }
+    const unit = this.units.get(metricName);
+    if (unit === undefined) {
+      invalidProp(this, 'metricName', metricName, 'is not published by this bridge', `Use one of ${[...this.units.keys()].sort().join(', ')}, or add it to additionalMetrics.`);
+    }
     return new cloudwatch.Metric({
       namespace: this.metricNamespace,
-      metricName: this.metricName,
+      metricName,
       dimensionsMap: { [this.dimensionName]: serviceName },
       period: Duration.minutes(1),
       statistic: cloudwatch.Stats.AVERAGE,
-      unit: this.unit,
+      unit,
       ...options,
     });
   }
@@ -216,16 +305,38 @@ export class NewRelicMetricBridge extends Construct {
     if (Token.isUnresolved(props.nrqlSelect) || props.nrqlSelect.trim().length === 0 || /\b(SINCE|UNTIL|FACET|TIMESERIES|LIMIT|FROM)\b/i.test(props.nrqlSelect)) {
       invalidProp(this, 'nrqlSelect', props.nrqlSelect, 'must be a plain NRQL aggregate expression', 'Give only what follows SELECT (e.g. "average(x)"); the bridge adds FROM, FACET, SINCE, UNTIL and TIMESERIES.');
     }
+    const metrics = [
+      { metricName: this.metricName, nrqlSelect: props.nrqlSelect, unit: this.units.get(this.metricName)!, minValue: props.minValue, maxValue: props.maxValue, at: '' },
+      ...(props.additionalMetrics ?? []).map((m, i) => ({ ...m, unit: this.units.get(m.metricName) ?? m.unit ?? cloudwatch.Unit.SECONDS, at: `additionalMetrics[${i}].` })),
+    ];
+    const dupMetrics = duplicatesOf(metrics.map((m) => m.metricName));
+    if (dupMetrics.length > 0) invalidProp(this, 'additionalMetrics', dupMetrics, 'publish the same metricName more than once', 'Give each metric its own metricName.');
+    const specs = metrics.map((m) => {
+      if (m.at !== '') {
+        if (!Token.isUnresolved(m.metricName) && !/^[A-Za-z0-9_.\-/#:]{1,255}$/.test(m.metricName)) invalidProp(this, `${m.at}metricName`, m.metricName, 'is not a CloudWatch metric name', 'Use letters, digits and . _ - / # :');
+        if (Token.isUnresolved(m.nrqlSelect) || m.nrqlSelect.trim().length === 0 || /\b(SINCE|UNTIL|FACET|TIMESERIES|LIMIT|FROM)\b/i.test(m.nrqlSelect)) {
+          invalidProp(this, `${m.at}nrqlSelect`, m.nrqlSelect, 'must be a plain NRQL aggregate expression', 'Give only what follows SELECT (e.g. "max(x)").');
+        }
+        if (m.eventType !== undefined && !Token.isUnresolved(m.eventType) && !SAFE_NRQL.test(m.eventType)) {
+          invalidProp(this, `${m.at}eventType`, m.eventType, 'contains a quote, backtick, backslash or newline', 'Use the plain event type name.');
+        }
+      }
+      const min = m.minValue ?? 0;
+      const max = m.maxValue ?? (m.unit === cloudwatch.Unit.PERCENT ? 100 : undefined);
+      requireNumberInRange(this, `${m.at}minValue`, m.minValue, -1e100, 1e100);
+      requireNumberInRange(this, `${m.at}maxValue`, m.maxValue, -1e100, 1e100);
+      if (max !== undefined) requireOrdered(this, `${m.at}minValue`, min, `${m.at}maxValue`, max);
+      if (max !== undefined && max === min) invalidProp(this, `${m.at}maxValue`, max, `must be above minValue (${min})`, 'Give the range a real value can take.');
+      return { metricName: m.metricName, select: m.nrqlSelect.trim(), unit: m.unit, min, ...(max !== undefined ? { max } : {}), ...('eventType' in m && m.eventType ? { from: m.eventType } : {}) };
+    });
     const config = JSON.stringify({
       accountId: props.accountId,
-      select: props.nrqlSelect.trim(),
       from: props.eventType ?? 'Metric',
       facetAttribute: props.facetAttribute ?? 'appName',
       services: props.services.map((s) => (s.serviceName === undefined || s.serviceName === s.newRelicName ? s.newRelicName : [s.newRelicName, s.serviceName])),
+      metrics: specs,
       namespace: this.metricNamespace,
-      metricName: this.metricName,
       dimensionName: this.dimensionName,
-      unit: this.unit,
       samplesPerMinute,
       delaySeconds,
       attemptTimeoutMs: timeoutSeconds * 1000,

@@ -74,6 +74,11 @@ export class ServiceStepScaling extends Construct {
   public readonly scaleOutAction: appscaling.StepScalingAction;
   /** The scale-in policy. */
   public readonly scaleInAction: appscaling.StepScalingAction;
+  /**
+   * In alarm while the metric is missing (no data, stale data, an error at the source) for as long as
+   * the scale-in alarm would need to act: scaling is then held, and this alarm makes it visible.
+   */
+  public readonly missingDataAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ServiceStepScalingProps) {
     super(scope, id);
@@ -95,6 +100,15 @@ export class ServiceStepScaling extends Construct {
     [this.scaleInAction, this.scaleInAlarm] = this.addStepPolicy('ScaleIn', inSteps, 'in', scalableTarget, props.metric,
       props.scaleInCooldown ?? Duration.minutes(5), props.scaleInEvaluationPeriods ?? 5,
       (threshold) => `Scale in ${path} at or below ${threshold}; missing data never scales in`);
+    // No real value is below this threshold: only missing data (treated as breaching) raises the alarm.
+    this.missingDataAlarm = new cloudwatch.Alarm(this, 'MissingDataAlarm', {
+      metric: props.metric,
+      threshold: Number.MIN_SAFE_INTEGER,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: props.scaleInEvaluationPeriods ?? 5,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmDescription: `The scaling metric of ${path} is missing (no data, stale data or an error at the source): it is neither scaled in nor out until it returns`,
+    });
   }
 
   /** One direction: the step policy (`<id>`) and the alarm that triggers it (`<id>Alarm`). */

@@ -1,4 +1,4 @@
-import { Duration, Size, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Lazy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -39,12 +39,15 @@ export interface WatchedWorkerService {
   /** Short name: the Parameter Store path segment of this service's limits (`<prefix>/<name>/...`). */
   readonly name: string;
   /**
-   * Memory above which a task is recycled. Written to `<prefix>/<name>/max-memory-mib`.
+   * Memory above which a task is recycled (128 MiB to 1 TiB). Written to `<prefix>/<name>/max-memory-mib`;
+   * the watchdog reads it strictly (digits only, 128-1048576) and leaves the service alone on any other value.
    * @default - the parameter is not created; operators set it (until then the service is left alone)
    */
   readonly maxMemory?: Size;
   /**
-   * Worker tasks the service should have; while fewer run, nothing is signalled. Written to `<prefix>/<name>/expected-workers`.
+   * Worker tasks that always stay in service (at least 1): a task is signalled only while more than this
+   * many run unsignalled. Written to `<prefix>/<name>/expected-workers`; the watchdog reads it strictly
+   * (digits only, 1-5000) and leaves the service alone on any other value.
    * @default - the parameter is not created; operators set it (until then the service is left alone)
    */
   readonly expectedWorkers?: number;
@@ -82,14 +85,21 @@ export interface WorkerWatchdogProps {
    */
   readonly parameterPrefix?: string;
   /**
-   * The Auto Scaling groups whose instances run the workers: Run Command is then allowed only on
+   * The Auto Scaling groups whose instances run the workers: the signal document may run only on
    * instances tagged with these group names.
-   * @default - Run Command is allowed on any instance of the account and region
+   * @default - the groups of the capacity providers the watched services use (their own strategy, else
+   * the cluster's default strategy); synthesis fails when none can be found
    */
   readonly autoScalingGroups?: autoscaling.IAutoScalingGroup[];
 }
 
 const NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
+/** The bounds the watchdog function applies to the Parameter Store limits (handlers/worker-watchdog/config.ts LIMITS). */
+const MAX_MEMORY_MIB = { min: 128, max: 1_048_576 };
+const EXPECTED_WORKERS = { min: 1, max: 5000 };
+/** allowedPattern of the signal document's parameters: the same shapes the function checks before sending. */
+const TASK_ARN_PATTERN = '^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task/[a-zA-Z0-9_/-]{1,255}$';
+const CONTAINER_NAME_PATTERN = '^[a-zA-Z0-9_-]{1,255}$';
 /** The ECS agent's ECS_CONTAINER_STOP_TIMEOUT when the instance does not set it. */
 const AGENT_DEFAULT_STOP_TIMEOUT_SECONDS = 30;
 const PREFIX = /^(\/[a-zA-Z0-9_.-]+)+$/;
@@ -98,9 +108,16 @@ const PREFIX = /^(\/[a-zA-Z0-9_.-]+)+$/;
  * The talk's worker monitor: every minute a Lambda function reads each watched service's limits
  * from Parameter Store, each task's memory from Container Insights (enhanced observability,
  * task level), and sends the over-limit tasks the job runner's "stop taking work" signal through
- * SSM Run Command (`docker kill --signal=...` on the task's container instance). After the grace
- * period it stops the task, and the service starts a fresh one. A task is never signalled twice,
- * and at most `maxSignalledPercent` of a service is being recycled at once.
+ * the watchdog's own SSM document, which can do nothing but send that one signal to one named
+ * container of one task (`docker kill --signal=...` on the task's container instance; every
+ * parameter is constrained by `allowedPattern`). After the grace period it stops the task, and the
+ * service starts a fresh one.
+ *
+ * Never harmful under faults: the function is single-flight (reserved concurrency 1, and a versioned
+ * write of the "signalled" state before every signal, so an overlapping run stops); signalled and
+ * stopped tasks share one budget of `maxSignalledPercent` per service; at least `expectedWorkers`
+ * stay in service, checked before every signal; limits that are not plain digits within their
+ * documented range make it leave the service alone and log why.
  *
  * Needs Container Insights with enhanced observability on the cluster and the SSM agent (with
  * AmazonSSMManagedInstanceCore) on the container instances.
@@ -110,6 +127,8 @@ export class WorkerWatchdog extends Construct {
   public readonly function: lambda.IFunction;
   /** The function's role. */
   public readonly role: iam.IRole;
+  /** The SSM document that sends the signal: one signal, one container, one task. */
+  public readonly signalDocument: ssm.CfnDocument;
 
   constructor(scope: Construct, id: string, props: WorkerWatchdogProps) {
     super(scope, id);
@@ -143,15 +162,45 @@ export class WorkerWatchdog extends Construct {
       }
     });
 
+    this.signalDocument = new ssm.CfnDocument(this, 'SignalDocument', {
+      documentType: 'Command',
+      documentFormat: 'JSON',
+      updateMethod: 'NewVersion',
+      content: {
+        schemaVersion: '2.2',
+        description: `Worker watchdog: sends SIG${signal.name} to one container of one ECS task on this instance`,
+        parameters: {
+          taskArn: { type: 'String', description: 'ARN of the ECS task', allowedPattern: TASK_ARN_PATTERN },
+          containerName: { type: 'String', description: 'Name of the container in the task', allowedPattern: CONTAINER_NAME_PATTERN },
+          // Only the configured signal: the role cannot send SIGKILL or anything else through it.
+          signal: { type: 'String', description: 'Signal name without the SIG prefix', allowedPattern: `^${signal.name}$` },
+        },
+        mainSteps: [{
+          action: 'aws:runShellScript',
+          name: 'signalWorker',
+          inputs: {
+            timeoutSeconds: '60',
+            runCommand: [
+              'docker ps --quiet --filter "label=com.amazonaws.ecs.task-arn={{ taskArn }}" --filter "label=com.amazonaws.ecs.container-name={{ containerName }}" '
+              + '| xargs --no-run-if-empty docker kill --signal={{ signal }}',
+            ],
+          },
+        }],
+      },
+    });
+
     const handler = new HandlerFunction(this, 'Function', {
       handler: 'worker-watchdog',
       serviceName: 'worker-watchdog',
       description: `Recycles over-memory job workers gracefully (SIG${signal.name}, then StopTask)`,
       timeout: Duration.seconds(60),
+      // Single-flight: two runs never overlap (the versioned state write stops one that does anyway).
+      reservedConcurrentExecutions: 1,
       environment: {
         WATCHDOG_CONFIG: stack.toJsonString({
           services,
           signal: signal.name,
+          signalDocument: this.signalDocument.ref,
           gracePeriodSeconds: grace.toSeconds(),
           maxSignalledPercent: share,
           memoryNamespace: 'ECS/ContainerInsights',
@@ -161,6 +210,8 @@ export class WorkerWatchdog extends Construct {
     });
     this.function = handler.function;
     this.role = handler.role;
+    // A throttled or failed minute is not replayed later: the next scheduled run looks afresh.
+    handler.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     this.grant(handler.role, props, prefix);
 
     new events.Rule(this, 'Schedule', {
@@ -201,23 +252,51 @@ export class WorkerWatchdog extends Construct {
       actions: ['cloudwatch:GetMetricData'],
       resources: ['*'],
     }));
+    // Only the watchdog's own document, never AWS-RunShellScript: the role can send one signal, nothing else.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ssm:SendCommand'],
-      resources: [stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunShellScript' })],
+      resources: [stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.signalDocument.ref })],
     }));
-    const groups = props.autoScalingGroups ?? [];
+    // The groups are resolved lazily: a capacity provider or default strategy may be added after this construct.
+    const groupNames = Lazy.list({ produce: () => this.workerGroups(props).map((g) => g.autoScalingGroupName) });
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ssm:SendCommand'],
       resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
-      conditions: groups.length > 0
-        ? { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': groups.map((g) => g.autoScalingGroupName) } }
-        : undefined,
+      conditions: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': groupNames } },
     }));
+    this.node.addValidation({
+      validate: () => (this.workerGroups(props).length > 0 ? [] : [
+        'autoScalingGroups is not set and no Auto Scaling group could be found through the watched services\' capacity providers '
+        + '(their capacityProviderStrategies, or the cluster\'s default strategy). Pass autoScalingGroups: the signal may only reach the workers\' instances.',
+      ]),
+    });
     acknowledgeWildcards(this, [
       { finding: /^Resource::\*$/, reason: 'cloudwatch:GetMetricData has no resource-level permissions; the watchdog only reads task memory with it.' },
       { finding: /^Resource::arn:.*:ecs:.*:(task|container-instance)\/.*\/\*$/, reason: 'Task and container instance ARNs are only known at run time; the statements are limited to the watched clusters by the ecs:cluster condition.' },
-      ...(groups.length > 0 ? [{ finding: /^Resource::arn:.*:ec2:.*:instance\/\*$/, reason: 'Instance ids are only known at run time; Run Command is limited to the instances of the given Auto Scaling groups by their aws:autoscaling:groupName tag.' }] : []),
+      { finding: /^Resource::arn:.*:ec2:.*:instance\/\*$/, reason: 'Instance ids are only known at run time; the signal document may only run on instances of the workers\' Auto Scaling groups (their aws:autoscaling:groupName tag).' },
     ]);
+  }
+
+  /** The given groups, else those behind the capacity providers the watched services place their tasks with. */
+  private workerGroups(props: WorkerWatchdogProps): autoscaling.IAutoScalingGroup[] {
+    if (props.autoScalingGroups && props.autoScalingGroups.length > 0) return props.autoScalingGroups;
+    const stack = Stack.of(this);
+    const resolvedName = (v: unknown) => JSON.stringify(stack.resolve(v));
+    const providers = this.node.root.node.findAll().filter((c): c is ecs.AsgCapacityProvider => c instanceof ecs.AsgCapacityProvider);
+    const wanted = new Set<string>();
+    for (const w of props.services) {
+      const cfn = w.service.service.node.findAll().find((c): c is ecs.CfnService => c instanceof ecs.CfnService);
+      const strategy = (stack.resolve(cfn?.capacityProviderStrategy) ?? []) as Array<{ CapacityProvider?: unknown; capacityProvider?: unknown }>;
+      if (strategy.length === 0) {
+        // Launch type EC2 (or the cluster's default strategy): the tasks may land on any instance
+        // the cluster's capacity providers register.
+        const cluster = w.service.service.cluster;
+        if (cluster instanceof ecs.Cluster) for (const name of cluster.capacityProviderNames) wanted.add(resolvedName(name));
+      }
+      for (const s of strategy) wanted.add(JSON.stringify(s.CapacityProvider ?? s.capacityProvider));
+    }
+    const groups = providers.filter((p) => wanted.has(resolvedName(p.capacityProviderName))).map((p) => p.autoScalingGroup);
+    return [...new Set(groups)];
   }
 
   private validate(props: WorkerWatchdogProps, signal: WorkerSignal, grace: Duration, share: number, prefix: string): void {
@@ -244,9 +323,10 @@ export class WorkerWatchdog extends Construct {
       if (!w.service.taskDefinition.isEc2Compatible) {
         invalidProp(this, `${at}.service`, w.service.node.path, 'does not run on EC2 container instances', 'The signal travels through SSM Run Command on the host; watch EC2 services only.');
       }
-      requireIntegerInRange(this, `${at}.expectedWorkers`, w.expectedWorkers, 0, 5000);
-      if (w.maxMemory !== undefined && !Token.isUnresolved(w.maxMemory.toMebibytes()) && w.maxMemory.toMebibytes() < 1) {
-        invalidProp(this, `${at}.maxMemory`, `${w.maxMemory.toMebibytes()} MiB`, 'must be at least 1 MiB', 'Set the memory a healthy worker stays under.');
+      requireIntegerInRange(this, `${at}.expectedWorkers`, w.expectedWorkers, EXPECTED_WORKERS.min, EXPECTED_WORKERS.max);
+      const mib = w.maxMemory?.toMebibytes();
+      if (mib !== undefined && !Token.isUnresolved(mib) && !(Number.isInteger(mib) && mib >= MAX_MEMORY_MIB.min && mib <= MAX_MEMORY_MIB.max)) {
+        invalidProp(this, `${at}.maxMemory`, `${mib} MiB`, `must be a whole number of MiB from ${MAX_MEMORY_MIB.min} to ${MAX_MEMORY_MIB.max}`, 'Set the memory a healthy worker stays under.');
       }
       // The time between StopTask's SIGTERM and SIGKILL: the container's own, else the agent's.
       const own = w.container.renderContainerDefinition().stopTimeout;

@@ -85,7 +85,7 @@ describe('LIFECYCLE_HOOK', () => {
   test('may drain only this cluster and complete only this group', () => {
     template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([
       Match.objectLike({ Action: ['ecs:DescribeContainerInstances', 'ecs:UpdateContainerInstancesState'], Condition: { ArnEquals: { 'ecs:cluster': Match.anyValue() } } }),
-      Match.objectLike({ Action: 'autoscaling:CompleteLifecycleAction' }),
+      Match.objectLike({ Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'] }),
     ]) } });
   });
 });
@@ -116,3 +116,25 @@ describe('LIFECYCLE_HOOK validation', () => {
       .toThrow(/scaleInCpuPercent \(70\) must be below scaleOutCpuPercent \(60\)/);
   });
 });
+
+test('LIFECYCLE_HOOK bounds the wait: heartbeats for at most maxDrainTime, then the hook timeout', () => {
+  const f = scalingFixture('unmanaged');
+  new InstanceDraining(f.stack, 'Draining', { cluster: f.cluster, autoScalingGroup: f.asg, mechanism: InstanceDrainingMechanism.LIFECYCLE_HOOK, maxDrainTime: Duration.minutes(90) });
+  const template = Template.fromStack(f.stack);
+  template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ MAX_DRAIN_SECONDS: '5400' }) } });
+  template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 900, DefaultResult: 'CONTINUE' });
+});
+
+test('LIFECYCLE_HOOK accepts an imported Auto Scaling group', () => {
+  const f = scalingFixture('unmanaged');
+  const imported = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(f.stack, 'Imported', 'workers-asg');
+  new InstanceDraining(f.stack, 'Draining', { cluster: f.cluster, autoScalingGroup: imported, mechanism: InstanceDrainingMechanism.LIFECYCLE_HOOK });
+  Template.fromStack(f.stack).hasResourceProperties('AWS::AutoScaling::LifecycleHook', { AutoScalingGroupName: 'workers-asg' });
+});
+
+test('fails when maxDrainTime is beyond what AWS allows a wait', () => {
+  const f = scalingFixture('unmanaged');
+  expect(() => new InstanceDraining(f.stack, 'Draining', { cluster: f.cluster, autoScalingGroup: f.asg, mechanism: InstanceDrainingMechanism.LIFECYCLE_HOOK, maxDrainTime: Duration.hours(48) }))
+    .toThrow(/maxDrainTime \("2 days"\) exceeds 1 day 23 hours/);
+});
+

@@ -38,12 +38,21 @@ describe('defaults', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/SecretString|resolve:secretsmanager/);
   });
 
-  test('the config maps services compactly for one FACET query', () => {
+  test('the config maps services compactly and declares the metric with its bounds (a percentage: 0-100)', () => {
     expect(bridgeConfig(template)).toEqual({
-      accountId: 1234567, select: SELECT, from: 'Metric', facetAttribute: 'appName', services: [['rails-web', 'web'], 'worker'],
-      namespace: 'NewRelic', metricName: 'BusyWorkerRatio', dimensionName: 'ServiceName', unit: 'Percent',
+      accountId: 1234567, from: 'Metric', facetAttribute: 'appName', services: [['rails-web', 'web'], 'worker'],
+      metrics: [{ metricName: 'BusyWorkerRatio', select: SELECT, unit: 'Percent', min: 0, max: 100 }],
+      namespace: 'NewRelic', dimensionName: 'ServiceName',
       samplesPerMinute: 1, delaySeconds: 60, attemptTimeoutMs: 8000, maxAttempts: 3,
     });
+  });
+
+  test('alarms when polls fail or stop, and never replays a failed poll', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      EvaluationPeriods: 5, DatapointsToAlarm: 3, Threshold: 1, TreatMissingData: 'breaching',
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(FILL(invocations, 0) < 1, 1, FILL(errors, 0))' })]),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
   });
 
   test('polls once a minute', () => {
@@ -102,5 +111,33 @@ describe('validation', () => {
 
   test('fails when the retries could outlast the one-minute schedule', () => {
     expect(() => bridge({ queryTimeout: Duration.seconds(20), maxAttempts: 3 })).toThrow(/queryTimeout \("20 seconds x 3 attempts"\) must be at least 1 second and at most 50 seconds/);
+  });
+});
+
+describe('several metrics in the one request', () => {
+  test('declares each additional metric with its own bounds and exposes it per service', () => {
+    const f = scalingFixture();
+    const bridge = new NewRelicMetricBridge(f.stack, 'Bridge', {
+      accountId: 1234567, apiKeySecret: f.apiKey, nrqlSelect: SELECT, services: [{ newRelicName: 'rails-worker', serviceName: 'worker' }],
+      additionalMetrics: [{ metricName: 'QueueLatency', nrqlSelect: 'max(newrelic.sidekiq.queue.latency)', eventType: 'Metric', maxValue: 86400 }],
+    });
+    expect(bridgeConfig(Template.fromStack(f.stack)).metrics).toEqual([
+      { metricName: 'BusyWorkerRatio', select: SELECT, unit: 'Percent', min: 0, max: 100 },
+      { metricName: 'QueueLatency', select: 'max(newrelic.sidekiq.queue.latency)', unit: 'Seconds', min: 0, max: 86400, from: 'Metric' },
+    ]);
+    const latency = bridge.metric('QueueLatency', 'worker');
+    expect([latency.metricName, latency.unit, latency.dimensions]).toEqual(['QueueLatency', 'Seconds', { ServiceName: 'worker' }]);
+  });
+
+  test('fails when a metric is asked for that the bridge does not publish', () => {
+    const f = scalingFixture();
+    const bridge = new NewRelicMetricBridge(f.stack, 'Bridge', { accountId: 1234567, apiKeySecret: f.apiKey, nrqlSelect: SELECT, services: [{ newRelicName: 'worker' }] });
+    expect(() => bridge.metric('QueueLatency', 'worker')).toThrow(/metricName \("QueueLatency"\) is not published by this bridge/);
+  });
+
+  test('fails when the bounds are reversed', () => {
+    const f = scalingFixture();
+    expect(() => new NewRelicMetricBridge(f.stack, 'Bridge', { accountId: 1234567, apiKeySecret: f.apiKey, nrqlSelect: SELECT, services: [{ newRelicName: 'worker' }], minValue: 50, maxValue: 10 }))
+      .toThrow(/minValue/);
   });
 });

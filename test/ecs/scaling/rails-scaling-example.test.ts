@@ -1,4 +1,4 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { RailsOnEcsStack } from '../../../examples/rails-on-ecs/rails-on-ecs-stack';
 import { nagFindings, testApp } from '../../support/app';
@@ -16,8 +16,9 @@ test('the bridge polls New Relic US for the web service, four samples a minute',
     NEW_RELIC_ENDPOINT: 'https://api.newrelic.com/graphql',
     NEW_RELIC_API_KEY_SECRET_ARN: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:rails-on-ecs/newrelic-user-api-key']] },
     BRIDGE_CONFIG: JSON.stringify({
-      accountId: 1234567, select: 'sum(unicorn.workers.busy) / sum(unicorn.workers.total) * 100', from: 'Metric', facetAttribute: 'appName',
-      services: [['rails-on-ecs-web', 'web']], namespace: 'NewRelic', metricName: 'BusyWorkerRatio', dimensionName: 'ServiceName', unit: 'Percent',
+      accountId: 1234567, from: 'Metric', facetAttribute: 'appName', services: [['rails-on-ecs-web', 'web']],
+      metrics: [{ metricName: 'BusyWorkerRatio', select: 'sum(unicorn.workers.busy) / sum(unicorn.workers.total) * 100', unit: 'Percent', min: 0, max: 100 }],
+      namespace: 'NewRelic', dimensionName: 'ServiceName',
       samplesPerMinute: 4, delaySeconds: 60, attemptTimeoutMs: 8000, maxAttempts: 3,
     }),
   } } });
@@ -44,6 +45,17 @@ test('application instances drain through ECS managed draining: no drainer funct
 
 test('the watchdog recycles Sidekiq above 900 MiB', () => {
   template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/worker-watchdog/sidekiq/max-memory-mib', Value: '900' });
+});
+
+test('the watchdog signals through its own document only, one invocation at a time', () => {
+  template.resourceCountIs('AWS::SSM::Document', 1);
+  expect(JSON.stringify(template.toJSON())).not.toContain('AWS-RunShellScript');
+  template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'worker-watchdog' } } });
+});
+
+test('the bridge and the busy-worker scaling raise alarms when data goes missing', () => {
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('^New Relic bridge: polls failed'), TreatMissingData: 'breaching' });
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'BusyWorkerRatio', ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
 });
 
 test('cdk-nag finds nothing in the scaling constructs of the example', () => {

@@ -1,7 +1,7 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { WatchedWorkerService, WorkerSignal, WorkerWatchdog, WorkerWatchdogProps } from '../../../lib';
+import { AppService, WatchedWorkerService, WorkerSignal, WorkerWatchdog, WorkerWatchdogProps } from '../../../lib';
 import { scalingFixture, ScalingFixture } from './fixture';
 
 function watchdog(props: Partial<WorkerWatchdogProps> = {}, worker: Partial<WatchedWorkerService> = {}, f: ScalingFixture = scalingFixture()) {
@@ -49,6 +49,63 @@ describe('defaults', () => {
   });
 });
 
+describe('least privilege and single-flight', () => {
+  const { template } = watchdog({ autoScalingGroups: undefined });
+  const statements = () => Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+
+  test('signals through its own document, whose parameters admit one task, one container and only the configured signal', () => {
+    template.hasResourceProperties('AWS::SSM::Document', {
+      DocumentType: 'Command',
+      Content: Match.objectLike({
+        parameters: {
+          taskArn: Match.objectLike({ allowedPattern: Match.stringLikeRegexp('task/') }),
+          containerName: Match.objectLike({ allowedPattern: '^[a-zA-Z0-9_-]{1,255}$' }),
+          signal: Match.objectLike({ allowedPattern: '^TSTP$' }),
+        },
+        mainSteps: [Match.objectLike({ action: 'aws:runShellScript', inputs: Match.objectLike({ runCommand: [Match.stringLikeRegexp('docker kill --signal=\\{\\{ signal \\}\\}')] }) })],
+      }),
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('AWS-RunShellScript');
+  });
+
+  test('may send only that document, and only to the instances of the group behind the service\'s capacity provider', () => {
+    const send = statements().filter((st) => st.Action === 'ssm:SendCommand');
+    expect(send).toHaveLength(2);
+    expect(JSON.stringify(send[0].Resource)).toContain('document/');
+    expect(JSON.stringify(send[0].Resource)).toContain(template.toJSON().Resources && Object.keys(template.findResources('AWS::SSM::Document'))[0]);
+    expect(send[1]).toMatchObject({
+      Resource: 'arn:aws:ec2:us-east-1:123456789012:instance/*',
+      Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': [{ Ref: expect.stringMatching(/^AsgASG/) }] } },
+    });
+  });
+
+  test('runs one invocation at a time and never replays a missed minute', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, Environment: { Variables: { WATCHDOG_CONFIG: Match.anyValue() } } });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+  });
+
+  test('passes the document name to the function', () => {
+    expect(watchdogConfig(template).raw).toMatch(/signalDocument.*Ref.*WatchdogSignalDocument/);
+  });
+});
+
+test('finds the groups of the cluster\'s capacity providers for a service without its own strategy', () => {
+  const f = scalingFixture();
+  const plain = new ecs.Ec2Service(f.stack, 'DefaultStrategyService', { cluster: f.cluster, taskDefinition: f.taskDefinition, minHealthyPercent: 100 });
+  const service = AppService.fromServiceAttributes(f.stack, 'DefaultStrategyApp', { service: plain, container: f.container, scalableTaskCount: plain.autoScaleTaskCount({ maxCapacity: 4 }) });
+  const { template } = watchdog({ autoScalingGroups: undefined }, { service }, f);
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': [{ Ref: Match.stringLikeRegexp('^AsgASG') }] } } })]) },
+  });
+});
+
+test('fails at synth when no group is given and none can be found (never every instance)', () => {
+  const f = scalingFixture('managed', Duration.minutes(5), true);
+  const plain = new ecs.Ec2Service(f.stack, 'LaunchTypeService', { cluster: f.cluster, taskDefinition: f.taskDefinition, minHealthyPercent: 100 });
+  const service = AppService.fromServiceAttributes(f.stack, 'LaunchTypeApp', { service: plain, container: f.container, scalableTaskCount: plain.autoScaleTaskCount({ maxCapacity: 4 }) });
+  expect(() => watchdog({ autoScalingGroups: undefined }, { service }, f)).toThrow(/autoScalingGroups is not set and no Auto Scaling group could be found/);
+});
+
 test('USR1 for older Sidekiq', () => {
   const { template } = watchdog({ signal: WorkerSignal.USR1 });
   expect(watchdogConfig(template).raw).toContain('\\"signal\\":\\"USR1\\"');
@@ -60,6 +117,14 @@ test('leaves the limits to operators when props do not set them', () => {
 });
 
 describe('validation', () => {
+  test('fails when expectedWorkers is 0 (at least one worker stays in service)', () => {
+    expect(() => watchdog({}, { expectedWorkers: 0 })).toThrow(/services\[0\].expectedWorkers \(0\)/);
+  });
+
+  test('fails when maxMemory is below the 128 MiB the watchdog accepts', () => {
+    expect(() => watchdog({}, { maxMemory: Size.mebibytes(9) })).toThrow(/services\[0\].maxMemory \("9 MiB"\) must be a whole number of MiB from 128 to 1048576/);
+  });
+
   test('fails when maxSignalledPercent is 0', () => {
     expect(() => watchdog({ maxSignalledPercent: 0 })).toThrow(/maxSignalledPercent \(0\) must be more than 0 and at most 100/);
   });

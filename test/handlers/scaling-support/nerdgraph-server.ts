@@ -12,7 +12,7 @@ export interface CannedResponse {
 
 export interface RecordedRequest {
   readonly headers: http.IncomingHttpHeaders;
-  readonly body: { query: string; variables: { accountId: number; nrql: string } };
+  readonly body: { query: string; variables: { accountId: number } & Record<string, unknown> };
 }
 
 /** A stand-in for NerdGraph on 127.0.0.1: answers each POST with the next canned response (the last one repeats). */
@@ -60,5 +60,7 @@ export class FakeNerdGraph {
   }
 }
 
-/** A NerdGraph success body with the given NRQL result rows. */
-export const nrqlResults = (results: unknown[]): unknown => ({ data: { actor: { account: { nrql: { results } } } } });
+/** A NerdGraph success body with the given NRQL result rows, one list per aliased query (q0, q1, ...). */
+export const nrqlResults = (...perQuery: unknown[][]): unknown => ({
+  data: { actor: { account: Object.fromEntries(perQuery.map((results, i) => [`q${i}`, { results }])) } },
+});
