@@ -5,3 +5,4 @@ export * from './platform';
 export * from './access';
 export * from './vpc-cni';
 export * from './addons';
+export * from './pod-identity';

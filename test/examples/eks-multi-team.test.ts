@@ -4,6 +4,7 @@ import { EksV2Checks } from '../../lib';
 import { nagFindings, testApp } from '../support/app';
 import { cfnLintFindings } from '../support/cfn-lint';
 import { manifestObjects } from '../support/k8s';
+import { expectPodIdentityOnly } from '../eks/identity-assertions';
 
 describe('EksMultiTeam example', () => {
   let stack: EksMultiTeamStack;
@@ -57,6 +58,12 @@ describe('EksMultiTeam example', () => {
 
   test('does not make the deploying identity cluster admin', () => {
     template.hasResourceProperties('AWS::EKS::Cluster', { AccessConfig: { BootstrapClusterCreatorAdminPermissions: false } });
+  });
+
+  test('gives every add-on its AWS role through Pod Identity only: no IRSA annotation, no OIDC provider, at most 3 Lambdas', () => {
+    const figures = expectPodIdentityOnly(stack, template);
+    expect(figures.serviceAccounts).toEqual(['kube-system/aws-for-fluent-bit', 'kube-system/aws-load-balancer-controller', 'kube-system/external-dns']);
+    expect(figures.lambdaFunctions).toBe(3);
   });
 
   test('passes cdk-nag AwsSolutions and EksV2Checks', () => {

@@ -6,6 +6,7 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { deepMerge } from './private/merge';
 import { addonServiceAccount } from './private/service-account';
+import { EksPodIdentityServiceAccount } from '../pod-identity';
 import { invalidProp } from '../../private/validation';
 import { EksHelmChartVersion } from '../versions';
 
@@ -55,12 +56,6 @@ export interface ExternalDnsProps extends EksExternalDnsOptions {
    */
   readonly txtOwnerId?: string;
   /**
-   * How the pods get AWS credentials.
-   *
-   * @default eks.IdentityType.POD_IDENTITY
-   */
-  readonly identityType?: eks.IdentityType;
-  /**
    * The Helm chart.
    *
    * @default EksHelmChartVersion.EXTERNAL_DNS
@@ -83,7 +78,7 @@ const SERVICE_ACCOUNT = 'external-dns';
  */
 export class ExternalDns extends Construct {
   /** The service account; its role carries the DNS permissions. */
-  public readonly serviceAccount: eks.ServiceAccount;
+  public readonly serviceAccount: EksPodIdentityServiceAccount;
   /** The ExternalDNS chart. */
   public readonly chart: eks.HelmChart;
 
@@ -106,7 +101,7 @@ export class ExternalDns extends Construct {
 
     const chart = props.chart ?? EksHelmChartVersion.EXTERNAL_DNS;
     const stack = Stack.of(this);
-    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT, props.identityType ?? eks.IdentityType.POD_IDENTITY);
+    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT);
 
     let providerValues: { [key: string]: unknown };
     if (zones !== undefined) {

@@ -7,6 +7,7 @@ import { albControllerPolicyJson, albControllerWildcardResources } from './priva
 import { ingressClassObject, ingressObject } from './private/k8s-objects';
 import { deepMerge } from './private/merge';
 import { addonServiceAccount } from './private/service-account';
+import { EksPodIdentityServiceAccount } from '../pod-identity';
 import { requireDnsLabel, requireHostName, requirePort } from './private/names';
 import { invalidProp } from '../../private/validation';
 import { ensureNamespace } from '../private/namespaces';
@@ -113,12 +114,6 @@ export interface LoadBalancerControllerProps extends EksLoadBalancerControllerOp
   /** The cluster the controller runs in. */
   readonly cluster: eks.ICluster;
   /**
-   * How the controller's pods get AWS credentials.
-   *
-   * @default eks.IdentityType.POD_IDENTITY (no OIDC provider or CfnJson custom resource needed)
-   */
-  readonly identityType?: eks.IdentityType;
-  /**
    * The Helm chart. Its IAM policy (`alb-controller-iam-policy.json`) matches
    * `EksHelmChartVersion.AWS_LOAD_BALANCER_CONTROLLER`; another version may need another policy.
    *
@@ -144,7 +139,7 @@ interface RouteOwner {
  */
 export class LoadBalancerController extends Construct {
   /** The controller's service account; its role carries the controller policy. */
-  public readonly serviceAccount: eks.ServiceAccount;
+  public readonly serviceAccount: EksPodIdentityServiceAccount;
   /** The customer managed policy with the upstream controller permissions. */
   public readonly policy: iam.ManagedPolicy;
   /** The controller chart. Ingresses depend on it, because its webhook validates them. */
@@ -166,7 +161,7 @@ export class LoadBalancerController extends Construct {
     const chart = props.chart ?? EksHelmChartVersion.AWS_LOAD_BALANCER_CONTROLLER;
     const stack = Stack.of(this);
 
-    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT, props.identityType ?? eks.IdentityType.POD_IDENTITY);
+    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT);
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `AWS Load Balancer Controller ${chart.appVersion ?? chart.version} (upstream policy)`,
       document: iam.PolicyDocument.fromJson(albControllerPolicyJson(stack.partition)),
