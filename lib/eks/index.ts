@@ -6,3 +6,4 @@ export * from './access';
 export * from './vpc-cni';
 export * from './addons';
 export * from './pod-identity';
+export * from './team';

@@ -268,7 +268,9 @@ describe('EksPlatform with add-ons', () => {
     const policies = manifestObjects(template).filter((o) => o.kind === 'NetworkPolicy');
     expect(policies).toContainEqual(expect.objectContaining({ metadata: expect.objectContaining({ namespace: 'payments' }), spec: expect.objectContaining({ policyTypes: ['Ingress'] }) }));
     const fromVpc = policies.find((p) => JSON.stringify(p).includes('ipBlock'))!;
-    expect(fromVpc.spec.ingress[0].from[0].ipBlock.cidr).toBe('{TOKEN}');
+    // The load balancer subnets (public and private), not the whole VPC CIDR.
+    expect(fromVpc.spec.ingress[0].from.map((f: { ipBlock: { cidr: string } }) => f.ipBlock.cidr))
+      .toEqual([...platform.vpc.publicSubnets, ...platform.vpc.privateSubnets].map((sn) => sn.ipv4CidrBlock));
     expect(fromVpc.metadata.namespace).toBe('shop');
   });
 
@@ -368,7 +370,7 @@ describe('EksPlatform validation', () => {
   });
 
   test('fails when an application namespace is a built-in one', () => {
-    expectError({ namespaces: ['shop', 'kube-system'] }, 'namespaces[1] ("kube-system") is a namespace Kubernetes creates itself');
+    expectError({ namespaces: ['shop', 'kube-system'] }, 'namespaces[1] ("kube-system") is a namespace Kubernetes or a platform add-on owns');
   });
 
   test('fails when an application namespace is listed twice', () => {

@@ -49,6 +49,13 @@ export interface ExternalDnsProps extends EksExternalDnsOptions {
   /** The cluster ExternalDNS watches. */
   readonly cluster: eks.ICluster;
   /**
+   * Domains ExternalDNS may publish names in (`--domain-filter`); names outside them are ignored.
+   * `EksPlatform` passes its teams' domains here.
+   *
+   * @default - the hosted zones' names, or the Cloud Map namespace name
+   */
+  readonly domainFilters?: string[];
+  /**
    * Owner id written to the TXT registry records (or Cloud Map service descriptions), so several
    * clusters can share a zone without touching each other's records.
    *
@@ -108,7 +115,7 @@ export class ExternalDns extends Construct {
       this.grantRoute53(zones);
       providerValues = {
         provider: { name: 'aws' },
-        domainFilters: zones.map((z) => z.zoneName),
+        domainFilters: props.domainFilters ?? zones.map((z) => z.zoneName),
         extraArgs: zones.map((z) => `--zone-id-filter=${z.hostedZoneId}`),
       };
     } else {

@@ -80,6 +80,12 @@ export interface IngressOptions {
    */
   readonly groupName?: string;
   /**
+   * IngressClass of the Ingress. `EksPlatform` sets the owning team's class for team namespaces.
+   *
+   * @default - the class this controller creates (`ingressClassName` of the controller)
+   */
+  readonly ingressClassName?: string;
+  /**
    * ACM certificate for an HTTPS listener on 443.
    *
    * @default - HTTP on port 80 only
@@ -210,6 +216,7 @@ export class LoadBalancerController extends Construct {
     const name = options.name ?? id.toLowerCase();
     requireDnsLabel(this, `${id}.namespaceName`, options.namespaceName);
     requireDnsLabel(this, `${id}.name`, name);
+    if (options.ingressClassName !== undefined) requireDnsLabel(this, `${id}.ingressClassName`, options.ingressClassName);
     const ingressKey = `${options.namespaceName}/${name}`;
     if (this.ingressNames.has(ingressKey)) {
       invalidProp(this, `${id}.name`, name, `is already used by another Ingress in namespace "${options.namespaceName}"`, 'Give each Ingress its own name.');
@@ -277,7 +284,7 @@ export class LoadBalancerController extends Construct {
       manifest: [ingressObject({
         metadata: { name, namespace: options.namespaceName, annotations },
         spec: {
-          ingressClassName: this.ingressClassName,
+          ingressClassName: options.ingressClassName ?? this.ingressClassName,
           rules: [...hosts.entries()].map(([host, routes]) => ({
             ...(host === '' ? {} : { host }),
             http: {
