@@ -1,4 +1,4 @@
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnParameter, CfnResource, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -326,6 +326,25 @@ describe('EksPlatform validation', () => {
 
   test('fails when the public endpoint is opened to 0.0.0.0/0', () => {
     expectError({ endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE, publicEndpointCidrs: ['0.0.0.0/0'] }, 'publicEndpointCidrs[0] ("0.0.0.0/0") opens the API endpoint to the whole internet');
+  });
+
+  test.each([
+    ['a prefix longer than 32', ['10.0.0.0/33'], 'publicEndpointCidrs[0] ("10.0.0.0/33") is not an IPv4 CIDR block'],
+    ['an octet above 255', ['203.0.113.256/24'], 'publicEndpointCidrs[0] ("203.0.113.256/24") is not an IPv4 CIDR block'],
+    ['two halves that cover the whole internet', ['0.0.0.0/1', '128.0.0.0/1'], 'publicEndpointCidrs (["0.0.0.0/1", "128.0.0.0/1"]) together cover the whole IPv4 internet'],
+    ['four quarters that cover the whole internet', ['192.0.0.0/2', '0.0.0.0/2', '128.0.0.0/2', '64.0.0.0/2'], 'together cover the whole IPv4 internet'],
+  ])('fails when publicEndpointCidrs has %s', (_case, cidrs, message) => {
+    expectError({ endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE, publicEndpointCidrs: cidrs }, message);
+  });
+
+  test('accepts CIDRs that leave part of the internet out, and a CfnParameter list known only at deploy time', () => {
+    const ok = new Stack(testApp(), 'Ok');
+    expect(() => new EksPlatform(ok, 'Half', { endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE, publicEndpointCidrs: ['0.0.0.0/1', '128.0.0.0/2'] })).not.toThrow();
+    const param = new CfnParameter(ok, 'AdminCidrs', { type: 'CommaDelimitedList' });
+    expect(() => new EksPlatform(ok, 'FromParameter', { endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE, publicEndpointCidrs: param.valueAsList })).not.toThrow();
+    const cluster = Template.fromStack(ok).findResources('AWS::EKS::Cluster');
+    const fromParameter = Object.entries(cluster).find(([id]) => id.startsWith('FromParameter'))![1];
+    expect(fromParameter.Properties.ResourcesVpcConfig.PublicAccessCidrs).toEqual({ Ref: 'AdminCidrs' });
   });
 
   test('fails when a public CIDR is malformed', () => {
