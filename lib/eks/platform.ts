@@ -18,10 +18,10 @@ import { ensureNamespace } from './private/namespaces';
 import { isReservedNamespace, pascalCase, requireNamespaceName } from './private/names';
 import { createNodeGroup, validateNodeGroup } from './private/node-groups';
 import { hostInDomains, teamGroupName, teamIngressClassName, teamObjects, validateTeams } from './private/team-isolation';
-import { requireSupportedVersion } from './private/version-matrix';
+import { requireSupportedCombination } from './private/version-matrix';
 import { vpcCniSettingsFor } from './private/vpc-cni-settings';
 import { createPlatformVpc, loadBalancerCidrs } from './private/vpc';
-import { EksAddonVersion, EksKubernetesVersion } from './versions';
+import { EksAddonVersion, EksHelmChartVersion, EksKubernetesVersion } from './versions';
 import { EksTeam } from './team';
 import { VpcCni, VpcCniSettings } from './vpc-cni';
 import { ignoreRedundantDependsOn } from '../private/cfn-lint';
@@ -231,7 +231,16 @@ export class EksPlatform extends Construct {
   constructor(scope: Construct, id: string, props: EksPlatformProps = {}) {
     super(scope, id);
     const version = props.version ?? EksKubernetesVersion.DEFAULT;
-    requireSupportedVersion(this, version);
+    requireSupportedCombination(this, {
+      version,
+      addons: [EksAddonVersion.VPC_CNI, EksAddonVersion.EKS_POD_IDENTITY_AGENT],
+      charts: [
+        EksHelmChartVersion.AWS_LOAD_BALANCER_CONTROLLER,
+        ...(props.externalDns ? [EksHelmChartVersion.EXTERNAL_DNS] : []),
+        ...(props.containerLogging ? [EksHelmChartVersion.AWS_FOR_FLUENT_BIT] : []),
+        ...(props.networkPolicyEngine === NetworkPolicyEngine.CALICO ? [EksHelmChartVersion.TIGERA_OPERATOR] : []),
+      ],
+    });
     const endpointAccess = resolveEndpointAccess(this, props.endpointAccess ?? EksEndpointAccess.PRIVATE, props.publicEndpointCidrs);
     if (props.bootstrapClusterCreatorAdmin === false && !props.adminRole) {
       invalidProp(this, 'bootstrapClusterCreatorAdmin', false, 'would leave the cluster without any admin: no adminRole is given',

@@ -152,7 +152,7 @@ describe('EksPlatform with options', () => {
     platform = new EksPlatform(stack, 'Platform', {
       vpc,
       clusterName: 'team-a',
-      version: EksKubernetesVersion.V1_34,
+      version: EksKubernetesVersion.V1_36,
       endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE,
       publicEndpointCidrs: ['203.0.113.0/24'],
       adminRole,
@@ -172,7 +172,7 @@ describe('EksPlatform with options', () => {
 
   test('uses the given VPC, name and version', () => {
     template.resourceCountIs('AWS::EC2::VPC', 1);
-    template.hasResourceProperties('AWS::EKS::Cluster', { Name: 'team-a', Version: '1.34' });
+    template.hasResourceProperties('AWS::EKS::Cluster', { Name: 'team-a', Version: '1.36' });
   });
 
   test('opens the public endpoint to the listed CIDRs only', () => {
@@ -356,11 +356,11 @@ describe('EksPlatform validation', () => {
   });
 
   test('fails when the version string is not a Kubernetes version', () => {
-    expectError({ version: EksKubernetesVersion.of('latest') }, 'version ("latest") is not a Kubernetes version EKS runs');
+    expectError({ version: EksKubernetesVersion.of('latest') }, 'version ("latest") is not a Kubernetes minor version ("1.NN")');
   });
 
   test('fails when the version is outside the supported range', () => {
-    expectError({ version: EksKubernetesVersion.of('1.21') }, 'version ("1.21")', '1.30 to 1.37');
+    expectError({ version: EksKubernetesVersion.of('1.21') }, 'version ("1.21") is outside the skew of the bundled kubectl layer v36 (kubectl supports 1.35 to 1.37)');
   });
 
   test('fails when the cluster would have no admin', () => {

@@ -11,6 +11,7 @@ import { EksPodIdentityServiceAccount } from '../pod-identity';
 import { requireDnsLabel, requireHostName, requirePort } from './private/names';
 import { invalidProp } from '../../private/validation';
 import { ensureNamespace } from '../private/namespaces';
+import { requireMatchingAlbPolicy } from '../private/version-matrix';
 import { EksHelmChartVersion } from '../versions';
 
 /** Whether an ALB is reachable from the internet or only from inside the VPC. */
@@ -165,6 +166,7 @@ export class LoadBalancerController extends Construct {
     this.cluster = props.cluster;
     this.ingressClassName = ingressClassName;
     const chart = props.chart ?? EksHelmChartVersion.AWS_LOAD_BALANCER_CONTROLLER;
+    requireMatchingAlbPolicy(this, chart);
     const stack = Stack.of(this);
 
     this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT);
