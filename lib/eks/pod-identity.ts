@@ -14,7 +14,7 @@ export interface EksPodIdentityServiceAccountProps {
    *
    * @default 'kube-system'
    */
-  readonly namespace?: string;
+  readonly serviceAccountNamespace?: string;
 }
 
 /**
@@ -47,9 +47,9 @@ export class EksPodIdentityServiceAccount extends Construct implements iam.IGran
 
   constructor(scope: Construct, id: string, props: EksPodIdentityServiceAccountProps) {
     super(scope, id);
-    const namespace = props.namespace ?? 'kube-system';
+    const namespace = props.serviceAccountNamespace ?? 'kube-system';
     requireDnsLabel(this, 'name', props.name);
-    requireDnsLabel(this, 'namespace', namespace);
+    requireDnsLabel(this, 'serviceAccountNamespace', namespace);
     this.serviceAccountName = props.name;
     this.serviceAccountNamespace = namespace;
 

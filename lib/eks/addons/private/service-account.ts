@@ -8,5 +8,5 @@ import { EksPodIdentityServiceAccount } from '../../pod-identity';
  * `serviceAccount.create: false` and depend on it, so the role exists before the pods start.
  */
 export function addonServiceAccount(scope: Construct, cluster: eks.ICluster, name: string): EksPodIdentityServiceAccount {
-  return new EksPodIdentityServiceAccount(scope, 'ServiceAccount', { cluster, name, namespace: 'kube-system' });
+  return new EksPodIdentityServiceAccount(scope, 'ServiceAccount', { cluster, name, serviceAccountNamespace: 'kube-system' });
 }
