@@ -70,6 +70,14 @@ export class EksMultiTeamStack extends Stack {
       bootstrapClusterCreatorAdmin: false,
       systemNodeGroup: { minSize: 2, maxSize: 4 },
       namespaces: TEAMS.map((t) => t.name),
+      // Who owns which names: the cluster refuses an Ingress or Service of one team for another's
+      // host or ALB. Redash and Spinnaker belong to one internal-tools team and share its ALB.
+      teams: [
+        { name: 'ml-recommender', namespaces: ['ml-recommender'] },
+        { name: 'moderation', namespaces: ['moderation'] },
+        { name: 'slack-bot', namespaces: ['slack-bot'], domains: ['slack-bot.example.com'] },
+        { name: 'internal-tools', namespaces: ['redash', 'spinnaker'], domains: ['internal.example.com'] },
+      ],
       networkPolicyEngine: NetworkPolicyEngine.CALICO,
       externalDns: { cloudMapNamespace: discovery },
       containerLogging: { retention: logs.RetentionDays.ONE_MONTH },
@@ -124,11 +132,12 @@ export class EksMultiTeamStack extends Stack {
       this.platform.addIngress(pascal(team.name), {
         namespaceName: team.name,
         scheme: isPublic ? IngressScheme.INTERNET_FACING : IngressScheme.INTERNAL,
-        groupName: isPublic ? undefined : 'internal-tools',
         certificate: isPublic ? slackCertificate : undefined,
         routes: [{ host: team.host, serviceName: team.name, servicePort: 80 }],
       });
-      this.platform.allowFromVpc(`alb-to-${team.name}`, { toNamespace: team.name, toService: team.name, ports: [team.port] });
+      this.platform.allowFromVpc(`alb-to-${team.name}`, {
+        toNamespace: team.name, toService: team.name, ports: [team.port], scheme: isPublic ? IngressScheme.INTERNET_FACING : IngressScheme.INTERNAL,
+      });
     }
     // Stack-wide providers aws-cdk-lib adds (VPC default security group lock-down, CfnJson) are acknowledged once, here.
     EksPlatform.acknowledgeStackProviders(this);

@@ -36,6 +36,8 @@ export class EksPlatformStack extends Stack {
       adminRole: platformAdmins,
       vpcCni: { prefixDelegation: true, warmPrefixTarget: 1 },
       namespaces: ['shop'],
+      // The shop team owns its namespace and its domain; the cluster refuses anything else.
+      teams: [{ name: 'shop', namespaces: ['shop'], domains: ['shop.example.com'] }],
       externalDns: { hostedZones: [zone] },
       containerLogging: { retention: logs.RetentionDays.THREE_MONTHS },
     });
@@ -53,8 +55,8 @@ export class EksPlatformStack extends Stack {
         { host: 'shop.example.com', path: '/', serviceName: 'web', servicePort: 80 },
       ],
     });
-    this.platform.allowFromVpc('alb-to-web', { toNamespace: 'shop', toService: 'web', ports: [8080] });
-    this.platform.allowFromVpc('alb-to-cart', { toNamespace: 'shop', toService: 'cart', ports: [8080] });
+    this.platform.allowFromVpc('alb-to-web', { toNamespace: 'shop', toService: 'web', ports: [8080], scheme: IngressScheme.INTERNET_FACING });
+    this.platform.allowFromVpc('alb-to-cart', { toNamespace: 'shop', toService: 'cart', ports: [8080], scheme: IngressScheme.INTERNET_FACING });
     this.platform.allowTraffic({ fromNamespace: 'shop', fromService: 'web', toNamespace: 'shop', toService: 'cart', ports: [8080] });
     // Stack-wide providers aws-cdk-lib adds (VPC default security group lock-down, CfnJson) are acknowledged once, here.
     EksPlatform.acknowledgeStackProviders(this);

@@ -2,7 +2,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { duplicatesOf, invalidProp } from '../private/validation';
-import { requireNamespaceName } from './private/names';
+import { isReservedNamespace, requireNamespaceName } from './private/names';
 import { clusterAdminGroup, developerGroup, ensureRbacBindings, readOnlyGroup } from './private/rbac';
 
 /** What an IAM role may do in the cluster. */
@@ -25,7 +25,7 @@ export interface EksAccessOptions {
 
   /**
    * The namespaces a `NAMESPACE_DEVELOPER` may change. Required for that level and not allowed
-   * for the others. They must be DNS-1123 labels and not `kube-*` system namespaces.
+   * for the others. They must be DNS-1123 labels, not `default`, `kube-*` or a platform add-on namespace such as `tigera-operator`.
    *
    * @default - none
    */
@@ -92,8 +92,8 @@ function validate(scope: Construct, level: EksAccessLevel, namespaces: string[])
   }
   for (const ns of namespaces) {
     requireNamespaceName(scope, 'namespaces', ns);
-    if (ns.startsWith('kube-')) {
-      invalidProp(scope, 'namespaces', ns, 'is a Kubernetes system namespace; edit rights there amount to cluster admin',
+    if (isReservedNamespace(ns)) {
+      invalidProp(scope, 'namespaces', ns, 'is a Kubernetes system or platform add-on namespace; edit rights there amount to cluster admin',
         'Grant EksAccessLevel.CLUSTER_ADMIN instead, or choose an application namespace.');
     }
   }

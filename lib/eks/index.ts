@@ -6,3 +6,5 @@ export * from './access';
 export * from './vpc-cni';
 export * from './addons';
 export * from './new-relic-pod-scaling';
+export * from './pod-identity';
+export * from './team';

@@ -5,7 +5,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { EksAccess, EksAccessOptions } from './access';
+import { EksAccess, EksAccessLevel, EksAccessOptions } from './access';
 import { ContainerLogging, EksContainerLoggingOptions } from './addons/container-logging';
 import { EksExternalDnsOptions, ExternalDns } from './addons/external-dns';
 import { Karpenter, KarpenterOptions } from './addons/karpenter';
@@ -17,16 +17,18 @@ import { EksNodeGroupOptions } from './node-group';
 import { acknowledgeClusterInternals } from './private/acknowledgements';
 import { resolveEndpointAccess } from './private/endpoint';
 import { ensureNamespace } from './private/namespaces';
-import { requireNamespaceName } from './private/names';
+import { isReservedNamespace, pascalCase, requireNamespaceName } from './private/names';
 import { NewRelicPodScaling, NewRelicPodScalingOptions } from './new-relic-pod-scaling';
 import { createNodeGroup, validateNodeGroup } from './private/node-groups';
-import { requireSupportedVersion } from './private/version-matrix';
+import { hostInDomains, teamGroupName, teamIngressClassName, teamObjects, validateTeams } from './private/team-isolation';
+import { requireSupportedCombination } from './private/version-matrix';
 import { vpcCniSettingsFor } from './private/vpc-cni-settings';
-import { createPlatformVpc } from './private/vpc';
-import { EksAddonVersion, EksKubernetesVersion } from './versions';
+import { createPlatformVpc, loadBalancerCidrs } from './private/vpc';
+import { EksAddonVersion, EksHelmChartVersion, EksKubernetesVersion } from './versions';
+import { EksTeam } from './team';
 import { VpcCni, VpcCniSettings } from './vpc-cni';
 import { ignoreRedundantDependsOn } from '../private/cfn-lint';
-import { duplicatesOf, invalidProp, requireIntegerInRange } from '../private/validation';
+import { duplicatesOf, invalidProp, isUnresolved, requireIntegerInRange } from '../private/validation';
 
 /** Props of {@link EksPlatform}. */
 export interface EksPlatformProps {
@@ -168,6 +170,17 @@ export interface EksPlatformProps {
    * @default - installed on the first `addNewRelicPodScaling()`
    */
   readonly keda?: KedaOptions;
+
+  /**
+   * Teams sharing the cluster, each owning some of `namespaces` and some DNS domains. Each team
+   * gets an IngressClass pinned to its namespaces and ALB group, and an admission policy that
+   * refuses Ingresses and Services asking for other teams' hosts, classes or ALB groups;
+   * ExternalDNS then publishes only names inside the teams' domains. With teams, every
+   * application namespace must belong to exactly one team.
+   *
+   * @default - no teams: one shared IngressClass, and no admission policy
+   */
+  readonly teams?: EksTeam[];
 }
 
 const ALL_LOG_TYPES = [
@@ -236,12 +249,23 @@ export class EksPlatform extends Construct {
   private readonly loadBalancerControllerOptions?: EksLoadBalancerControllerOptions;
 
   private readonly accessPrincipals = new Map<iam.IRole, string>();
+  private readonly teams: EksTeam[];
+  private readonly applicationNamespaces: string[];
   private readonly adminRole?: iam.IRole;
 
   constructor(scope: Construct, id: string, props: EksPlatformProps = {}) {
     super(scope, id);
     const version = props.version ?? EksKubernetesVersion.DEFAULT;
-    requireSupportedVersion(this, version);
+    requireSupportedCombination(this, {
+      version,
+      addons: [EksAddonVersion.VPC_CNI, EksAddonVersion.EKS_POD_IDENTITY_AGENT],
+      charts: [
+        EksHelmChartVersion.AWS_LOAD_BALANCER_CONTROLLER,
+        ...(props.externalDns ? [EksHelmChartVersion.EXTERNAL_DNS] : []),
+        ...(props.containerLogging ? [EksHelmChartVersion.AWS_FOR_FLUENT_BIT] : []),
+        ...(props.networkPolicyEngine === NetworkPolicyEngine.CALICO ? [EksHelmChartVersion.TIGERA_OPERATOR] : []),
+      ],
+    });
     const endpointAccess = resolveEndpointAccess(this, props.endpointAccess ?? EksEndpointAccess.PRIVATE, props.publicEndpointCidrs);
     if (props.bootstrapClusterCreatorAdmin === false && !props.adminRole) {
       invalidProp(this, 'bootstrapClusterCreatorAdmin', false, 'would leave the cluster without any admin: no adminRole is given',
@@ -255,8 +279,8 @@ export class EksPlatform extends Construct {
     const namespaces = props.namespaces ?? [];
     namespaces.forEach((ns, i) => {
       requireNamespaceName(this, `namespaces[${i}]`, ns);
-      if (ns.startsWith('kube-') || ns === 'default') {
-        invalidProp(this, `namespaces[${i}]`, ns, 'is a namespace Kubernetes creates itself; the platform would take it over and default-deny it',
+      if (isReservedNamespace(ns)) {
+        invalidProp(this, `namespaces[${i}]`, ns, 'is a namespace Kubernetes or a platform add-on owns; the platform would take it over and default-deny it',
           'List only application namespaces, e.g. "shop".');
       }
     });
@@ -266,6 +290,9 @@ export class EksPlatform extends Construct {
     }
     const dupNamespaces = duplicatesOf(namespaces);
     if (dupNamespaces.length > 0) invalidProp(this, 'namespaces', dupNamespaces, 'are listed more than once', 'List each namespace once.');
+    this.teams = props.teams ?? [];
+    validateTeams(this, this.teams, namespaces);
+    this.applicationNamespaces = namespaces;
     if (props.externalDns && !props.externalDns.hostedZones?.length === !props.externalDns.cloudMapNamespace) {
       invalidProp(this, 'externalDns', props.externalDns.cloudMapNamespace ? 'hostedZones and cloudMapNamespace' : 'neither hostedZones nor cloudMapNamespace',
         'must name exactly one place to publish DNS records', 'Give hostedZones (Route 53) or cloudMapNamespace (Cloud Map), not both.');
@@ -327,13 +354,21 @@ export class EksPlatform extends Construct {
     this.networkPolicies = new NetworkPolicies(this, 'NetworkPolicies', { cluster: this.cluster, namespaces, engine });
     this.needsNodes(this.networkPolicies.calicoChart);
     this.loadBalancerControllerOptions = props.loadBalancerController;
-    if (props.loadBalancerController) this.ensureLoadBalancerController();
+    if (props.loadBalancerController || this.teams.length > 0) this.ensureLoadBalancerController();
+    for (const team of this.teams) {
+      // One manifest per team holds all its isolation objects; IngressClassParams is a CRD of the controller.
+      const isolation = new eks.KubernetesManifest(this, `Team${pascalCase(team.name)}`, { cluster: this.cluster, manifest: teamObjects(team) });
+      isolation.node.addDependency(this.ensureLoadBalancerController().chart);
+    }
     if (props.externalDns) {
+      const teamDomains = this.teams.flatMap((t) => t.domains ?? []);
       this.externalDns = new ExternalDns(this, 'ExternalDns', {
         cluster: this.cluster,
         hostedZones: props.externalDns.hostedZones,
         cloudMapNamespace: props.externalDns.cloudMapNamespace,
         policy: props.externalDns.policy,
+        // With teams, only names inside some team's domains are published; the admission policy keeps each team inside its own.
+        domainFilters: this.teams.length > 0 && props.externalDns.hostedZones ? teamDomains : undefined,
       });
       this.needsNodes(this.externalDns.chart);
     }
@@ -383,7 +418,24 @@ export class EksPlatform extends Construct {
    * also need `allowFromVpc()` for the ALB to reach them.
    */
   public addIngress(id: string, options: IngressOptions): eks.KubernetesManifest {
-    return this.ensureLoadBalancerController().addIngress(id, options);
+    const team = this.teams.find((t) => t.namespaces.includes(options.namespaceName));
+    if (!team) return this.ensureLoadBalancerController().addIngress(id, options);
+    // The admission policy would refuse these in the cluster; say so at synth instead.
+    if (options.groupName !== undefined && options.groupName !== teamGroupName(team)) {
+      invalidProp(this, `addIngress(${id}).groupName`, options.groupName, `is not the ALB group of team "${team.name}", which owns namespace "${options.namespaceName}"`,
+        `Use groupName "${teamGroupName(team)}" or leave it out.`);
+    }
+    if (options.ingressClassName !== undefined && options.ingressClassName !== teamIngressClassName(team)) {
+      invalidProp(this, `addIngress(${id}).ingressClassName`, options.ingressClassName, `is not the IngressClass of team "${team.name}"`,
+        `Use "${teamIngressClassName(team)}" or leave it out.`);
+    }
+    options.routes.forEach((route, i) => {
+      if (route.host !== undefined && !isUnresolved(route.host) && !hostInDomains(route.host.replace(/^\*\./, ''), team.domains ?? [])) {
+        invalidProp(this, `addIngress(${id}).routes[${i}].host`, route.host, `is outside the domains of team "${team.name}" (${(team.domains ?? []).join(', ') || 'none'})`,
+          'Route a host inside the team\'s domains, or add the domain to the team.');
+      }
+    });
+    return this.ensureLoadBalancerController().addIngress(id, { ...options, ingressClassName: teamIngressClassName(team), groupName: teamGroupName(team) });
   }
 
   /**
@@ -395,11 +447,13 @@ export class EksPlatform extends Construct {
   }
 
   /**
-   * Allows traffic from the whole VPC CIDR into a service, which is what an ALB with target type
-   * ip (and its health checks) needs to reach pods in a default-deny namespace.
+   * Allows traffic from the load balancer subnets into a service, which is what an ALB with
+   * target type ip (and its health checks) needs to reach pods in a default-deny namespace. Only
+   * the subnets of `scheme` (public, private, or both) may connect, not the whole VPC.
    */
   public allowFromVpc(id: string, options: EksAllowFromVpcOptions): eks.KubernetesManifest {
-    return this.networkPolicies.allowFromCidr(id, { ...options, cidr: this.vpc.vpcCidrBlock });
+    const { scheme, ...rule } = options;
+    return this.networkPolicies.allowFromCidrs(id, loadBalancerCidrs(this, this.vpc, scheme), rule);
   }
 
   /**
@@ -424,6 +478,14 @@ export class EksPlatform extends Construct {
     if (previous) {
       invalidProp(this, `addAccess(${id}).role`, role.node.path, `is already mapped by addAccess(${previous}); a role can have one access entry only`,
         'Map each role once, with the widest access it needs.');
+    }
+    if (options.level === EksAccessLevel.NAMESPACE_DEVELOPER) {
+      (options.namespaces ?? []).forEach((ns, i) => {
+        if (!this.applicationNamespaces.includes(ns)) {
+          invalidProp(this, `addAccess(${id}).namespaces[${i}]`, ns, 'is not one of the platform\'s application namespaces; developers may only edit those',
+            `Add "${ns}" to namespaces, or grant access to an application namespace.`);
+        }
+      });
     }
     this.accessPrincipals.set(role, id);
     return new EksAccess(this, id, { ...options, cluster: this.cluster });

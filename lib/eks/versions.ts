@@ -75,9 +75,13 @@ export class EksHelmChartVersion {
   public static readonly EXTERNAL_DNS = new EksHelmChartVersion(
     'external-dns', 'https://kubernetes-sigs.github.io/external-dns/', '1.19.0', '0.19.0');
 
-  /** AWS for Fluent Bit. */
+  /**
+   * AWS for Fluent Bit 3.2.1 (Fluent Bit 4.2.2), whose AWS credential chain includes EKS Pod
+   * Identity (fluent/fluent-bit#10114). Chart 0.1.35 shipped image 2.32.2.20240516 (Fluent Bit
+   * 1.9), which cannot use Pod Identity.
+   */
   public static readonly AWS_FOR_FLUENT_BIT = new EksHelmChartVersion(
-    'aws-for-fluent-bit', 'https://aws.github.io/eks-charts', '0.1.35', '2.32.5');
+    'aws-for-fluent-bit', 'https://aws.github.io/eks-charts', '0.2.0', '3.2.1');
 
   /**
    * Karpenter controller (OCI chart on public ECR). Chart and controller share the version; the

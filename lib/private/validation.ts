@@ -23,6 +23,9 @@ export function invalidProp(scope: IConstruct, prop: string, value: unknown, pro
 export function isUnresolved(value: unknown): boolean {
   if (value === undefined || value === null) return false;
   if (value instanceof Duration) return Token.isUnresolved(value.toSeconds({ integral: false }));
+  // An element of a list token (CfnParameter.valueAsList) reads "#{Token[...]}", which
+  // Token.isUnresolved does not recognise in a plain string.
+  if (typeof value === 'string' && value.includes('#{Token[')) return true;
   return Token.isUnresolved(value);
 }
 
@@ -127,7 +130,7 @@ function ipv4Range(cidr: string): { first: number; last: number } | undefined {
  * (a CfnParameter or a VPC's CIDR is only known at deploy time).
  */
 export function requireIpv4Cidr(scope: IConstruct, prop: string, value: string | undefined, example = '203.0.113.0/24'): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
+  if (value === undefined || isUnresolved(value)) return;
   if (!ipv4Range(value)) {
     invalidProp(scope, prop, value, 'is not an IPv4 CIDR block (four octets 0-255 and a prefix length 0-32)', `Write it like "${example}".`);
   }
@@ -138,7 +141,7 @@ export function requireIpv4Cidr(scope: IConstruct, prop: string, value: string |
  * `0.0.0.0/1` + `128.0.0.0/1`). Unresolved entries are skipped: only the literal ones are summed.
  */
 export function requireNotWholeInternet(scope: IConstruct, prop: string, values: readonly string[], fix: string): void {
-  const ranges = values.filter((v) => !Token.isUnresolved(v)).map(ipv4Range).filter((r): r is { first: number; last: number } => r !== undefined)
+  const ranges = values.filter((v) => !isUnresolved(v)).map(ipv4Range).filter((r): r is { first: number; last: number } => r !== undefined)
     .sort((a, b) => a.first - b.first);
   let next = 0; // first address not covered yet
   for (const r of ranges) {

@@ -126,7 +126,11 @@ describe('EksAccess validation', () => {
   });
 
   test('fails when a developer gets a kube-system namespace', () => {
-    expect(attempt(EksAccessLevel.NAMESPACE_DEVELOPER, ['kube-system'])).toThrow('namespaces ("kube-system") is a Kubernetes system namespace');
+    expect(attempt(EksAccessLevel.NAMESPACE_DEVELOPER, ['kube-system'])).toThrow('namespaces ("kube-system") is a Kubernetes system or platform add-on namespace');
+  });
+
+  test.each(['default', 'tigera-operator', 'calico-system', 'karpenter', 'keda', 'eks-addons'])('fails when a developer gets the %s namespace', (ns) => {
+    expect(attempt(EksAccessLevel.NAMESPACE_DEVELOPER, [ns])).toThrow(`namespaces ("${ns}") is a Kubernetes system or platform add-on namespace`);
   });
 
   test('fails when a namespace is listed twice', () => {

@@ -1,4 +1,4 @@
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnParameter, CfnResource, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -152,7 +152,7 @@ describe('EksPlatform with options', () => {
     platform = new EksPlatform(stack, 'Platform', {
       vpc,
       clusterName: 'team-a',
-      version: EksKubernetesVersion.V1_34,
+      version: EksKubernetesVersion.V1_36,
       endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE,
       publicEndpointCidrs: ['203.0.113.0/24'],
       adminRole,
@@ -172,7 +172,7 @@ describe('EksPlatform with options', () => {
 
   test('uses the given VPC, name and version', () => {
     template.resourceCountIs('AWS::EC2::VPC', 1);
-    template.hasResourceProperties('AWS::EKS::Cluster', { Name: 'team-a', Version: '1.34' });
+    template.hasResourceProperties('AWS::EKS::Cluster', { Name: 'team-a', Version: '1.36' });
   });
 
   test('opens the public endpoint to the listed CIDRs only', () => {
@@ -268,7 +268,9 @@ describe('EksPlatform with add-ons', () => {
     const policies = manifestObjects(template).filter((o) => o.kind === 'NetworkPolicy');
     expect(policies).toContainEqual(expect.objectContaining({ metadata: expect.objectContaining({ namespace: 'payments' }), spec: expect.objectContaining({ policyTypes: ['Ingress'] }) }));
     const fromVpc = policies.find((p) => JSON.stringify(p).includes('ipBlock'))!;
-    expect(fromVpc.spec.ingress[0].from[0].ipBlock.cidr).toBe('{TOKEN}');
+    // The load balancer subnets (public and private), not the whole VPC CIDR.
+    expect(fromVpc.spec.ingress[0].from.map((f: { ipBlock: { cidr: string } }) => f.ipBlock.cidr))
+      .toEqual([...platform.vpc.publicSubnets, ...platform.vpc.privateSubnets].map((sn) => sn.ipv4CidrBlock));
     expect(fromVpc.metadata.namespace).toBe('shop');
   });
 
@@ -326,6 +328,25 @@ describe('EksPlatform validation', () => {
     expectError({ endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE, publicEndpointCidrs: ['0.0.0.0/0'] }, 'publicEndpointCidrs[0] ("0.0.0.0/0") opens the API endpoint to the whole internet');
   });
 
+  test.each([
+    ['a prefix longer than 32', ['10.0.0.0/33'], 'publicEndpointCidrs[0] ("10.0.0.0/33") is not an IPv4 CIDR block'],
+    ['an octet above 255', ['203.0.113.256/24'], 'publicEndpointCidrs[0] ("203.0.113.256/24") is not an IPv4 CIDR block'],
+    ['two halves that cover the whole internet', ['0.0.0.0/1', '128.0.0.0/1'], 'publicEndpointCidrs (["0.0.0.0/1", "128.0.0.0/1"]) together cover the whole IPv4 internet'],
+    ['four quarters that cover the whole internet', ['192.0.0.0/2', '0.0.0.0/2', '128.0.0.0/2', '64.0.0.0/2'], 'together cover the whole IPv4 internet'],
+  ])('fails when publicEndpointCidrs has %s', (_case, cidrs, message) => {
+    expectError({ endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE, publicEndpointCidrs: cidrs }, message);
+  });
+
+  test('accepts CIDRs that leave part of the internet out, and a CfnParameter list known only at deploy time', () => {
+    const ok = new Stack(testApp(), 'Ok');
+    expect(() => new EksPlatform(ok, 'Half', { endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE, publicEndpointCidrs: ['0.0.0.0/1', '128.0.0.0/2'] })).not.toThrow();
+    const param = new CfnParameter(ok, 'AdminCidrs', { type: 'CommaDelimitedList' });
+    expect(() => new EksPlatform(ok, 'FromParameter', { endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE, publicEndpointCidrs: param.valueAsList })).not.toThrow();
+    const cluster = Template.fromStack(ok).findResources('AWS::EKS::Cluster');
+    const fromParameter = Object.entries(cluster).find(([id]) => id.startsWith('FromParameter'))![1];
+    expect(fromParameter.Properties.ResourcesVpcConfig.PublicAccessCidrs).toEqual({ Ref: 'AdminCidrs' });
+  });
+
   test('fails when a public CIDR is malformed', () => {
     expectError({ endpointAccess: EksEndpointAccess.PUBLIC_AND_PRIVATE, publicEndpointCidrs: ['203.0.113.0'] }, 'publicEndpointCidrs[0] ("203.0.113.0") is not an IPv4 CIDR');
   });
@@ -335,11 +356,11 @@ describe('EksPlatform validation', () => {
   });
 
   test('fails when the version string is not a Kubernetes version', () => {
-    expectError({ version: EksKubernetesVersion.of('latest') }, 'version ("latest") is not a Kubernetes version EKS runs');
+    expectError({ version: EksKubernetesVersion.of('latest') }, 'version ("latest") is not a Kubernetes minor version ("1.NN")');
   });
 
   test('fails when the version is outside the supported range', () => {
-    expectError({ version: EksKubernetesVersion.of('1.21') }, 'version ("1.21")', '1.30 to 1.37');
+    expectError({ version: EksKubernetesVersion.of('1.21') }, 'version ("1.21") is outside the skew of the bundled kubectl layer v36 (kubectl supports 1.35 to 1.37)');
   });
 
   test('fails when the cluster would have no admin', () => {
@@ -368,7 +389,7 @@ describe('EksPlatform validation', () => {
   });
 
   test('fails when an application namespace is a built-in one', () => {
-    expectError({ namespaces: ['shop', 'kube-system'] }, 'namespaces[1] ("kube-system") is a namespace Kubernetes creates itself');
+    expectError({ namespaces: ['shop', 'kube-system'] }, 'namespaces[1] ("kube-system") is a namespace Kubernetes or a platform add-on owns');
   });
 
   test('fails when an application namespace is listed twice', () => {

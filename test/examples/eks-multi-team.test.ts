@@ -5,6 +5,7 @@ import { nagFindings, testApp } from '../support/app';
 import { maskAssetHashes } from '../support/snapshot';
 import { cfnLintFindings } from '../support/cfn-lint';
 import { manifestObjects } from '../support/k8s';
+import { expectPodIdentityOnly } from '../eks/identity-assertions';
 
 describe('EksMultiTeam example', () => {
   let stack: EksMultiTeamStack;
@@ -76,6 +77,12 @@ describe('EksMultiTeam example', () => {
     }));
     expect(so.spec.fallback).toEqual({ failureThreshold: 3, replicas: 2, behavior: 'currentReplicasIfHigher' });
     template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Release: 'keda', Chart: 'keda' });
+  });
+
+  test('gives every add-on its AWS role through Pod Identity only: no IRSA annotation, no OIDC provider, at most 3 Lambdas', () => {
+    const figures = expectPodIdentityOnly(stack, template);
+    expect(figures.serviceAccounts).toEqual(['kube-system/aws-for-fluent-bit', 'kube-system/aws-load-balancer-controller', 'kube-system/external-dns']);
+    expect(figures.lambdaFunctions).toBe(3);
   });
 
   test('passes cdk-nag AwsSolutions and EksV2Checks', () => {

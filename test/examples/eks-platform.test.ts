@@ -5,6 +5,7 @@ import { nagFindings, testApp } from '../support/app';
 import { maskAssetHashes } from '../support/snapshot';
 import { cfnLintFindings } from '../support/cfn-lint';
 import { manifestObjects } from '../support/k8s';
+import { expectPodIdentityOnly } from '../eks/identity-assertions';
 
 describe('EksPlatform example', () => {
   let stack: EksPlatformStack;
@@ -53,6 +54,12 @@ describe('EksPlatform example', () => {
 
   test('turns on prefix delegation in the VPC CNI', () => {
     template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'vpc-cni', ConfigurationValues: Match.stringLikeRegexp('"ENABLE_PREFIX_DELEGATION":"true"') });
+  });
+
+  test('gives every add-on its AWS role through Pod Identity only: no IRSA annotation, no OIDC provider, at most 3 Lambdas', () => {
+    const figures = expectPodIdentityOnly(stack, template);
+    expect(figures.serviceAccounts).toEqual(['kube-system/aws-for-fluent-bit', 'kube-system/aws-load-balancer-controller', 'kube-system/external-dns']);
+    expect(figures.lambdaFunctions).toBe(3);
   });
 
   test('passes cdk-nag AwsSolutions and EksV2Checks', () => {

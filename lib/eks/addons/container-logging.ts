@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { deepMerge } from './private/merge';
 import { addonServiceAccount } from './private/service-account';
+import { EksPodIdentityServiceAccount } from '../pod-identity';
 import { requireDnsLabel } from './private/names';
 import { duplicatesOf, invalidProp } from '../../private/validation';
 import { EksHelmChartVersion } from '../versions';
@@ -46,12 +47,6 @@ export interface ContainerLoggingProps extends EksContainerLoggingOptions {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * How the Fluent Bit pods get AWS credentials.
-   *
-   * @default eks.IdentityType.IRSA (the Fluent Bit 1.9 in aws-for-fluent-bit 2.x cannot use EKS Pod Identity)
-   */
-  readonly identityType?: eks.IdentityType;
-  /**
    * The Helm chart.
    *
    * @default EksHelmChartVersion.AWS_FOR_FLUENT_BIT
@@ -76,7 +71,7 @@ export class ContainerLogging extends Construct {
   /** The key that encrypts the log groups. */
   public readonly encryptionKey: kms.IKey;
   /** The Fluent Bit service account. */
-  public readonly serviceAccount: eks.ServiceAccount;
+  public readonly serviceAccount: EksPodIdentityServiceAccount;
   /** The aws-for-fluent-bit chart. */
   public readonly chart: eks.HelmChart;
   /** Records whose namespace cannot be resolved land here instead of being dropped. */
@@ -108,7 +103,7 @@ export class ContainerLogging extends Construct {
     // '_' is not allowed in namespace names, so this group can never clash with a namespace's group.
     this.fallbackLogGroup = new logs.LogGroup(this, 'FallbackLogGroup', { ...groupProps, logGroupName: `${prefix}_fallback` });
 
-    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT, props.identityType ?? eks.IdentityType.IRSA);
+    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT);
     for (const group of [...this.groups.values(), this.fallbackLogGroup]) group.grantWrite(this.serviceAccount);
 
     const chart = props.chart ?? EksHelmChartVersion.AWS_FOR_FLUENT_BIT;

@@ -6,6 +6,7 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { deepMerge } from './private/merge';
 import { addonServiceAccount } from './private/service-account';
+import { EksPodIdentityServiceAccount } from '../pod-identity';
 import { invalidProp } from '../../private/validation';
 import { EksHelmChartVersion } from '../versions';
 
@@ -48,18 +49,19 @@ export interface ExternalDnsProps extends EksExternalDnsOptions {
   /** The cluster ExternalDNS watches. */
   readonly cluster: eks.ICluster;
   /**
+   * Domains ExternalDNS may publish names in (`--domain-filter`); names outside them are ignored.
+   * `EksPlatform` passes its teams' domains here.
+   *
+   * @default - the hosted zones' names, or the Cloud Map namespace name
+   */
+  readonly domainFilters?: string[];
+  /**
    * Owner id written to the TXT registry records (or Cloud Map service descriptions), so several
    * clusters can share a zone without touching each other's records.
    *
    * @default - the cluster name
    */
   readonly txtOwnerId?: string;
-  /**
-   * How the pods get AWS credentials.
-   *
-   * @default eks.IdentityType.POD_IDENTITY
-   */
-  readonly identityType?: eks.IdentityType;
   /**
    * The Helm chart.
    *
@@ -89,7 +91,7 @@ export class ExternalDns extends Construct {
   public static readonly CLOUD_MAP_OWNER_TAG = 'external-dns-owner';
 
   /** The service account; its role carries the DNS permissions. */
-  public readonly serviceAccount: eks.ServiceAccount;
+  public readonly serviceAccount: EksPodIdentityServiceAccount;
   /** The ExternalDNS chart. */
   public readonly chart: eks.HelmChart;
 
@@ -112,7 +114,7 @@ export class ExternalDns extends Construct {
 
     const chart = props.chart ?? EksHelmChartVersion.EXTERNAL_DNS;
     const stack = Stack.of(this);
-    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT, props.identityType ?? eks.IdentityType.POD_IDENTITY);
+    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT);
 
     const ownerId = props.txtOwnerId ?? props.cluster.clusterName;
     let providerValues: { [key: string]: unknown };
@@ -120,7 +122,7 @@ export class ExternalDns extends Construct {
       this.grantRoute53(zones);
       providerValues = {
         provider: { name: 'aws' },
-        domainFilters: zones.map((z) => z.zoneName),
+        domainFilters: props.domainFilters ?? zones.map((z) => z.zoneName),
         extraArgs: zones.map((z) => `--zone-id-filter=${z.hostedZoneId}`),
       };
     } else {

@@ -7,9 +7,11 @@ import { albControllerPolicyJson, albControllerWildcardResources } from './priva
 import { ingressClassObject, ingressObject } from './private/k8s-objects';
 import { deepMerge } from './private/merge';
 import { addonServiceAccount } from './private/service-account';
+import { EksPodIdentityServiceAccount } from '../pod-identity';
 import { requireDnsLabel, requireHostName, requirePort } from './private/names';
 import { invalidProp } from '../../private/validation';
 import { ensureNamespace } from '../private/namespaces';
+import { requireMatchingAlbPolicy } from '../private/version-matrix';
 import { EksHelmChartVersion } from '../versions';
 
 /** Whether an ALB is reachable from the internet or only from inside the VPC. */
@@ -79,6 +81,12 @@ export interface IngressOptions {
    */
   readonly groupName?: string;
   /**
+   * IngressClass of the Ingress. `EksPlatform` sets the owning team's class for team namespaces.
+   *
+   * @default - the class this controller creates (`ingressClassName` of the controller)
+   */
+  readonly ingressClassName?: string;
+  /**
    * ACM certificate for an HTTPS listener on 443.
    *
    * @default - HTTP on port 80 only
@@ -113,12 +121,6 @@ export interface LoadBalancerControllerProps extends EksLoadBalancerControllerOp
   /** The cluster the controller runs in. */
   readonly cluster: eks.ICluster;
   /**
-   * How the controller's pods get AWS credentials.
-   *
-   * @default eks.IdentityType.POD_IDENTITY (no OIDC provider or CfnJson custom resource needed)
-   */
-  readonly identityType?: eks.IdentityType;
-  /**
    * The Helm chart. Its IAM policy (`alb-controller-iam-policy.json`) matches
    * `EksHelmChartVersion.AWS_LOAD_BALANCER_CONTROLLER`; another version may need another policy.
    *
@@ -144,7 +146,7 @@ interface RouteOwner {
  */
 export class LoadBalancerController extends Construct {
   /** The controller's service account; its role carries the controller policy. */
-  public readonly serviceAccount: eks.ServiceAccount;
+  public readonly serviceAccount: EksPodIdentityServiceAccount;
   /** The customer managed policy with the upstream controller permissions. */
   public readonly policy: iam.ManagedPolicy;
   /** The controller chart. Ingresses depend on it, because its webhook validates them. */
@@ -164,9 +166,10 @@ export class LoadBalancerController extends Construct {
     this.cluster = props.cluster;
     this.ingressClassName = ingressClassName;
     const chart = props.chart ?? EksHelmChartVersion.AWS_LOAD_BALANCER_CONTROLLER;
+    requireMatchingAlbPolicy(this, chart);
     const stack = Stack.of(this);
 
-    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT, props.identityType ?? eks.IdentityType.POD_IDENTITY);
+    this.serviceAccount = addonServiceAccount(this, props.cluster, SERVICE_ACCOUNT);
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `AWS Load Balancer Controller ${chart.appVersion ?? chart.version} (upstream policy)`,
       document: iam.PolicyDocument.fromJson(albControllerPolicyJson(stack.partition)),
@@ -215,6 +218,7 @@ export class LoadBalancerController extends Construct {
     const name = options.name ?? id.toLowerCase();
     requireDnsLabel(this, `${id}.namespaceName`, options.namespaceName);
     requireDnsLabel(this, `${id}.name`, name);
+    if (options.ingressClassName !== undefined) requireDnsLabel(this, `${id}.ingressClassName`, options.ingressClassName);
     const ingressKey = `${options.namespaceName}/${name}`;
     if (this.ingressNames.has(ingressKey)) {
       invalidProp(this, `${id}.name`, name, `is already used by another Ingress in namespace "${options.namespaceName}"`, 'Give each Ingress its own name.');
@@ -282,7 +286,7 @@ export class LoadBalancerController extends Construct {
       manifest: [ingressObject({
         metadata: { name, namespace: options.namespaceName, annotations },
         spec: {
-          ingressClassName: this.ingressClassName,
+          ingressClassName: options.ingressClassName ?? this.ingressClassName,
           rules: [...hosts.entries()].map(([host, routes]) => ({
             ...(host === '' ? {} : { host }),
             http: {

@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
+import { IngressScheme } from './load-balancer-controller';
 import { deepMerge } from './private/merge';
 import { ManifestObject, networkPolicyObject } from './private/k8s-objects';
 import { requireDnsLabel, requirePort } from './private/names';
@@ -59,8 +60,8 @@ export interface AllowTrafficOptions {
   readonly protocol?: TrafficProtocol;
 }
 
-/** Traffic to let into a service from an ALB with target type ip: what {@link EksPlatform.allowFromVpc} takes. */
-export interface EksAllowFromVpcOptions {
+/** Traffic to let into a service (or a whole namespace) from outside the cluster's pods. */
+export interface AllowIntoServiceOptions {
   /** Namespace of the called pods; must be one of the guarded `namespaces`. */
   readonly toNamespace: string;
   /**
@@ -80,9 +81,20 @@ export interface EksAllowFromVpcOptions {
 }
 
 /** Traffic to allow into a service from an IP range, e.g. the load balancer subnets for ALB targets of type ip. */
-export interface AllowFromCidrOptions extends EksAllowFromVpcOptions {
+export interface AllowFromCidrOptions extends AllowIntoServiceOptions {
   /** Source range in CIDR notation, e.g. `subnet.ipv4CidrBlock`. */
   readonly cidr: string;
+}
+
+/** Traffic to let into a service from an ALB with target type ip: what {@link EksPlatform.allowFromVpc} takes. */
+export interface EksAllowFromVpcOptions extends AllowIntoServiceOptions {
+  /**
+   * Where the ALB runs: only the subnets of that scheme may reach the pods (public subnets for
+   * internet-facing, private subnets for internal).
+   *
+   * @default - both the public and the private subnets (where either kind of ALB can run)
+   */
+  readonly scheme?: IngressScheme;
 }
 
 /** Traffic to allow out of a service to an IP range, e.g. HTTPS to AWS APIs or the internet. */
@@ -300,8 +312,21 @@ export class NetworkPolicies extends Construct {
    * @returns the manifest holding the NetworkPolicy object
    */
   public allowFromCidr(id: string, options: AllowFromCidrOptions): eks.KubernetesManifest {
+    return this.allowFromCidrs(id, [options.cidr], options);
+  }
+
+  /**
+   * Allows traffic into a service (or a whole namespace) from several IP ranges in one
+   * NetworkPolicy, e.g. the subnets an ALB with target type ip runs in.
+   *
+   * @param id a DNS-1123 label naming the rule, e.g. `'alb'`
+   * @param cidrs source ranges in CIDR notation
+   * @returns the manifest holding the NetworkPolicy object
+   */
+  public allowFromCidrs(id: string, cidrs: string[], options: AllowIntoServiceOptions): eks.KubernetesManifest {
     requireDnsLabel(this, 'id', id);
-    this.requireCidr(options.cidr);
+    if (cidrs.length === 0) invalidProp(this, 'cidrs', [], 'is empty', 'Give at least one source range.');
+    cidrs.forEach((cidr) => this.requireCidr(cidr));
     this.requireGuarded(options.toNamespace, options.toService);
     const ports = this.portsOf(options.ports, options.protocol);
     this.requireNew(`cidr.${id}.to-${options.toNamespace}`, options);
@@ -312,7 +337,7 @@ export class NetworkPolicies extends Construct {
         spec: {
           podSelector: this.podSelector(options.toService),
           policyTypes: ['Ingress'],
-          ingress: [{ from: [{ ipBlock: { cidr: options.cidr } }], ports }],
+          ingress: [{ from: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports }],
         },
       })],
     });

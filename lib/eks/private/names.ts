@@ -13,4 +13,19 @@ export function requireNamespaceName(scope: IConstruct, prop: string, name: stri
   }
 }
 
+/**
+ * Namespaces that Kubernetes, EKS or a platform add-on owns. Edit rights in any of them reach
+ * cluster-wide power (tigera-operator runs Calico with near cluster-admin rights; default and
+ * kube-* hold system objects), so they are never application namespaces nor developer namespaces.
+ */
+const RESERVED_NAMESPACES = new Set([
+  'default', 'tigera-operator', 'calico-system', 'calico-apiserver', 'amazon-cloudwatch', 'amazon-guardduty',
+  'aws-observability', 'karpenter', 'keda', 'cert-manager', 'external-dns', 'aws-load-balancer-controller', 'monitoring',
+]);
+
+/** True for a namespace this library refuses as an application or developer namespace. */
+export function isReservedNamespace(name: string): boolean {
+  return name.startsWith('kube-') || name.startsWith('eks-') || RESERVED_NAMESPACES.has(name);
+}
+
 export { pascalCase } from '../../private/naming';

@@ -4,7 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ContainerLogging } from '../../../lib/eks/addons';
 import { EksHelmChartVersion } from '../../../lib/eks/versions';
-import { addonStack, helmValues, importedCluster } from './test-cluster';
+import { addonStack, helmValues, importedCluster, manifestObjects } from './test-cluster';
 
 describe('ContainerLogging', () => {
   let template: Template;
@@ -51,10 +51,14 @@ describe('ContainerLogging', () => {
     for (const r of statements[0].Resource) expect(r).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^LogsLogGroup|^LogsFallbackLogGroup/), 'Arn'] });
   });
 
-  test('installs the pinned chart with IRSA, tailing only the listed namespaces into their groups', () => {
+  test('installs the pinned chart on Pod Identity, tailing only the listed namespaces into their groups', () => {
     const chart = EksHelmChartVersion.AWS_FOR_FLUENT_BIT;
     template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Chart: chart.chart, Repository: chart.repository, Version: chart.version, Namespace: 'kube-system' });
-    template.resourceCountIs('AWS::EKS::PodIdentityAssociation', 0);
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'kube-system', ServiceAccount: 'aws-for-fluent-bit' });
+    template.resourceCountIs('Custom::AWSCDKCfnJson', 0);
+    const sa = manifestObjects(template).find((o) => o.kind === 'ServiceAccount')!;
+    expect(sa.metadata).toMatchObject({ name: 'aws-for-fluent-bit', namespace: 'kube-system' });
+    expect(sa.metadata.annotations).toBeUndefined();
     expect(helmValues(template, 'aws-for-fluent-bit')).toEqual({
       cloudWatchLogs: {
         autoCreateGroup: false,
