@@ -131,5 +131,7 @@ export class CrossPlatformDiscoveryStack extends Stack {
       },
     });
     egress.node.addDependency(this.platform.networkPolicies);
+    // Stack-wide providers aws-cdk-lib adds (VPC default security group lock-down) are acknowledged once, here.
+    EksPlatform.acknowledgeStackProviders(this);
   }
 }

@@ -47,13 +47,12 @@ export function addReleaseFlow(stack: RailsOnEcsStack): ReleaseFlow {
     id: 'AwsSolutions-ECS2',
     reason: 'The environment holds RAILS_ENV and RAILS_LOG_TO_STDOUT only; credentials come through ecs.Secret.',
   });
-  // Every task definition pulling the release image from ECR gets ecr:GetAuthorizationToken, which accepts only "*".
-  for (const td of [migrationTaskDefinition, stack.webTaskDefinition, stack.workerTaskDefinition]) {
-    Validations.of(td.obtainExecutionRole()).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken (pulling the release image from ECR) has no resource-level permissions; the pull itself is limited to the repository.',
-    });
-  }
+  // Pulling the release image from ECR grants ecr:GetAuthorizationToken, which accepts only "*" (WebService and
+  // WorkerService acknowledge it on their own execution roles; this task definition is the example's own).
+  Validations.of(migrationTaskDefinition.obtainExecutionRole()).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'ecr:GetAuthorizationToken (pulling the release image from ECR) has no resource-level permissions; the pull itself is limited to the repository.',
+  });
   const utilityStrategy = [{ capacityProvider: stack.utilityCapacityProvider.capacityProviderName, weight: 1 }];
 
   const notificationKey = new kms.Key(stack, 'ReleaseNotificationsKey', {

@@ -284,10 +284,6 @@ export class EksPlatform extends Construct {
           'List only application namespaces, e.g. "shop".');
       }
     });
-    if (namespaces.includes(Keda.NAMESPACE)) {
-      invalidProp(this, 'namespaces', Keda.NAMESPACE, 'is the namespace KEDA runs in; default-deny there would cut the API server off KEDA\'s metrics server',
-        'Give the application namespace another name.');
-    }
     const dupNamespaces = duplicatesOf(namespaces);
     if (dupNamespaces.length > 0) invalidProp(this, 'namespaces', dupNamespaces, 'are listed more than once', 'List each namespace once.');
     this.teams = props.teams ?? [];

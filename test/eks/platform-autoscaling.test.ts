@@ -73,7 +73,7 @@ describe('EksPlatform without the autoscaling options', () => {
 describe('EksPlatform autoscaling validation', () => {
   test('fails when keda is listed as an application namespace or a Deployment in it is scaled', () => {
     expect(() => new EksPlatform(new Stack(testApp(), 'KedaNs'), 'Platform', { namespaces: ['keda'] }))
-      .toThrow(/Platform: namespaces \("keda"\) is the namespace KEDA runs in/);
+      .toThrow(/Platform: namespaces\[0\] \("keda"\) is a namespace Kubernetes or a platform add-on owns/);
     const platform = new EksPlatform(new Stack(testApp(), 'KedaScale'), 'Platform');
     expect(() => platform.addNewRelicPodScaling('Self', { namespaceName: 'keda', deploymentName: 'keda-operator', metric: busyRatio('x') }))
       .toThrow(/Platform: addNewRelicPodScaling\(Self\).namespaceName \("keda"\) is the namespace KEDA itself runs in/);

@@ -81,7 +81,7 @@ describe('EksMultiTeam example', () => {
 
   test('gives every add-on its AWS role through Pod Identity only: no IRSA annotation, no OIDC provider, at most 3 Lambdas', () => {
     const figures = expectPodIdentityOnly(stack, template);
-    expect(figures.serviceAccounts).toEqual(['kube-system/aws-for-fluent-bit', 'kube-system/aws-load-balancer-controller', 'kube-system/external-dns']);
+    expect(figures.serviceAccounts).toEqual(['keda/keda-operator', 'kube-system/aws-for-fluent-bit', 'kube-system/aws-load-balancer-controller', 'kube-system/external-dns', 'kube-system/karpenter']);
     expect(figures.lambdaFunctions).toBe(3);
   });
 

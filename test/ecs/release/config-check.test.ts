@@ -297,4 +297,15 @@ describe('config-check CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('"steps" must be an object');
   });
+
+  test('accepts the config file the README documents, as written', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf-8');
+    const example = /The config file \(`config-check\.json`, JSON\):\n\n```json\n([\s\S]*?)```/.exec(readme);
+    expect(example).not.toBeNull();
+    const root = tree(RAILS_APP);
+    fs.writeFileSync(path.join(root, 'config-check.json'), example![1]);
+    const r = cli(root, '--json');
+    expect(r.code).toBe(EXIT_STEPS_TO_RUN);
+    expect(JSON.parse(r.stdout).stepsToRun).toEqual(['install', 'assets', 'migrate']);
+  });
 });

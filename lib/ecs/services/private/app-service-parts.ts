@@ -86,6 +86,10 @@ export function addAppTaskDefinition(scope: Construct, props: AppServiceOptions,
       reason: 'The environment holds only values that passed the secret-name and secret-value checks; credentials must come through ecs.Secret.',
     });
   }
+  // An ECR image makes aws-cdk-lib grant the execution role ecr:GetAuthorizationToken, which accepts only "*".
+  acknowledgeWildcards(taskDefinition, [
+    { finding: /^Resource::\*$/, actions: /^ecr:GetAuthorizationToken$/, reason: 'ecr:GetAuthorizationToken (pulling the image from ECR) has no resource-level permissions; the pull itself is limited to the repository.' },
+  ]);
   return { taskDefinition, container };
 }
 
