@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { allowLogsToUseKey } from './private/keys';
 import { acknowledgeWildcards } from './private/nag';
-import { invalidProp, requireIntegerInRange, requireOrdered } from '../private/validation';
+import { invalidProp, requireDurationInRange, requireIntegerInRange, requireOrdered } from '../private/validation';
 
 export interface CapacityClusterProps {
   /** The VPC the container instances run in. */
@@ -139,10 +139,7 @@ export class CapacityCluster extends Construct {
     if (props.spotInstanceTypes !== undefined && props.spotInstanceTypes.length === 0) {
       invalidProp(this, 'spotInstanceTypes', [], 'is empty', 'Leave spotInstanceTypes unset for no Spot capacity, or list at least one instance type.');
     }
-    if (props.containerStopTimeout !== undefined && !Token.isUnresolved(props.containerStopTimeout.toSeconds())
-      && (props.containerStopTimeout.toSeconds() < 2 || props.containerStopTimeout.toSeconds() > 86400)) {
-      invalidProp(this, 'containerStopTimeout', `${props.containerStopTimeout.toSeconds()} seconds`, 'must be from 2 seconds to 1 day', 'Choose the longest time a job may need to finish.');
-    }
+    requireDurationInRange(this, 'containerStopTimeout', props.containerStopTimeout, Duration.seconds(2), Duration.days(1), { maxReason: 'the longest time a job may need to finish' });
     if (props.spotMaxCapacity !== undefined && props.spotInstanceTypes === undefined) {
       invalidProp(this, 'spotMaxCapacity', props.spotMaxCapacity, 'is set but spotInstanceTypes is not', 'Set spotInstanceTypes to add Spot capacity, or remove spotMaxCapacity.');
     }

@@ -4,7 +4,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { duplicatesOf, invalidProp, requireIntegerInRange } from '../private/validation';
+import { pascalCase } from '../private/naming';
+import { duplicatesOf, invalidProp, requireDurationInRange, requireIntegerInRange } from '../private/validation';
 
 /** Tag keys a cleanup job and the Panopticon dashboard read. */
 export class PullRequestEnvironmentTags {
@@ -185,7 +186,7 @@ export class PullRequestEnvironment extends Construct {
     for (const m of catalog) environment[`${m.name.toUpperCase().replace(/-/g, '_')}_URL`] = endpoints[m.name];
 
     for (const m of catalog.filter((x) => deployed.has(x.name))) {
-      const taskDefinition = new ecs.FargateTaskDefinition(this, `${pascal(m.name)}TaskDefinition`, {
+      const taskDefinition = new ecs.FargateTaskDefinition(this, `${pascalCase(m.name)}TaskDefinition`, {
         cpu: m.cpu ?? 256,
         memoryLimitMiB: m.memoryLimitMiB ?? 512,
       });
@@ -199,7 +200,7 @@ export class PullRequestEnvironment extends Construct {
         id: 'AwsSolutions-ECS2',
         reason: 'The environment variables are the non-secret endpoints of the other modules and the PR number; secrets belong in ecs.Secret.',
       });
-      const service = new ecs.FargateService(this, `${pascal(m.name)}Service`, {
+      const service = new ecs.FargateService(this, `${pascalCase(m.name)}Service`, {
         cluster: this.cluster,
         taskDefinition,
         serviceName: `${this.environmentName}-${m.name}`,
@@ -276,9 +277,7 @@ export class PullRequestEnvironment extends Construct {
         'Add each to deploy, or to sharedEndpoints with the URL of a shared instance (e.g. staging).');
     }
     const cleanup = props.cleanupAfter;
-    if (cleanup && !Token.isUnresolved(cleanup.toSeconds()) && (cleanup.toSeconds() < 3600 || cleanup.toSeconds() > 90 * 86400)) {
-      invalidProp(this, 'cleanupAfter', `${cleanup.toSeconds()} s`, 'must be from 1 hour to 90 days', 'Use e.g. Duration.days(7).');
-    }
+    requireDurationInRange(this, 'cleanupAfter', cleanup, Duration.hours(1), Duration.days(90), { maxReason: 'a PR environment left longer is forgotten, not tested' });
     if (props.url !== undefined && !Token.isUnresolved(props.url)
       && (props.url.length > 256 || !/^https?:\/\/[A-Za-z0-9.:/=+@_-]+$/.test(props.url))) {
       invalidProp(this, 'url', props.url, 'must be an http(s) URL of at most 256 characters using only letters, digits and . : / = + @ _ -', 'It is stored as a tag; use e.g. "https://pr-101.preview.example.com".');
@@ -290,6 +289,3 @@ export class PullRequestEnvironment extends Construct {
   }
 }
 
-function pascal(name: string): string {
-  return name.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
-}

@@ -168,7 +168,7 @@ describe('CapacityCluster validation', () => {
   test('fails when containerStopTimeout is over a day', () => {
     const stack = testStack();
     expect(() => new CapacityCluster(stack, 'Cluster', { vpc: vpcOf(stack), containerStopTimeout: Duration.days(2) }))
-      .toThrow('containerStopTimeout ("172800 seconds") must be from 2 seconds to 1 day');
+      .toThrow('containerStopTimeout ("2 days") exceeds 1 day (the longest time a job may need to finish)');
   });
 
   test('fails when targetCapacityPercent is over 100', () => {

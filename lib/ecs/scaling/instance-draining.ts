@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -120,9 +120,7 @@ export class InstanceDraining extends Construct {
     const scaleIn = props.scaleInCpuPercent ?? 25;
     const scaleOut = props.scaleOutCpuPercent ?? 70;
     const evaluationMinutes = props.scaleInEvaluationMinutes ?? 15;
-    if (!Token.isUnresolved(drainTimeout.toSeconds()) && (drainTimeout.toSeconds() < 30 || drainTimeout.toSeconds() > 7200)) {
-      invalidProp(this, 'drainTimeout', `${drainTimeout.toSeconds()} seconds`, 'must be from 30 seconds to 2 hours (the lifecycle hook heartbeat limits)', 'Pick a timeout longer than your services take to stop.');
-    }
+    requireDurationInRange(this, 'drainTimeout', drainTimeout, Duration.seconds(30), Duration.hours(2), { maxReason: 'the lifecycle hook heartbeat limit' });
     requireIntegerInRange(this, 'scaleInCpuPercent', scaleIn, 1, 99);
     requireIntegerInRange(this, 'scaleOutCpuPercent', scaleOut, 1, 100);
     requireIntegerInRange(this, 'scaleInEvaluationMinutes', evaluationMinutes, 1, 60);
