@@ -11,6 +11,8 @@ trap 'rm -rf "$work"' EXIT
 git archive HEAD | tar -x -C "$work"
 cp -al node_modules "$work/node_modules"
 cd "$work"
+# A fresh folder for the package: npm does not re-extract aws-cdk-lib's bundled dependencies over the old ones.
+rm -rf node_modules/aws-cdk-lib
 npm install --no-save --prefer-offline --no-audit --no-fund --loglevel=error "aws-cdk-lib@$version" >/dev/null
 installed=$(node -p "require('aws-cdk-lib/package.json').version")
 [ "$installed" = "$version" ] || { echo "floor: installed aws-cdk-lib $installed, not $version" >&2; exit 1; }
