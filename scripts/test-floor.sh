@@ -9,11 +9,11 @@ version=${1:-$(node -p "require('./package.json').peerDependencies['aws-cdk-lib'
 work=$(mktemp -d "${TMPDIR:-/tmp}/cdk-floor-$version-XXXX")
 trap 'rm -rf "$work"' EXIT
 git archive HEAD | tar -x -C "$work"
-cp -al node_modules "$work/node_modules"
 cd "$work"
-# A fresh folder for the package: npm does not re-extract aws-cdk-lib's bundled dependencies over the old ones.
-rm -rf node_modules/aws-cdk-lib
-npm install --no-save --prefer-offline --no-audit --no-fund --loglevel=error "aws-cdk-lib@$version" >/dev/null
+# A full install with aws-cdk-lib pinned to that version (its own dependencies differ between releases).
+node -e "const p=require('./package.json');p.devDependencies['aws-cdk-lib']=process.argv[1];require('fs').writeFileSync('package.json',JSON.stringify(p,null,2))" "$version"
+rm -f package-lock.json
+npm install --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null
 installed=$(node -p "require('aws-cdk-lib/package.json').version")
 [ "$installed" = "$version" ] || { echo "floor: installed aws-cdk-lib $installed, not $version" >&2; exit 1; }
 echo "floor: aws-cdk-lib $installed"
