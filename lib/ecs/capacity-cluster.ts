@@ -9,7 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { allowLogsToUseKey } from './private/keys';
-import { acknowledgeWildcards } from './private/nag';
+import { acknowledgeWildcards } from '../private/nag';
 import { invalidProp, requireDurationInRange, requireIntegerInRange, requireOrdered } from '../private/validation';
 
 export interface CapacityClusterProps {

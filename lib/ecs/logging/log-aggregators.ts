@@ -17,7 +17,7 @@ import { AggregatorConfig, aggregatorPluginId, BufferConfig, OverflowAction, ren
 import { addSecondaryFileShipper, SECONDARY_KEY_ROOT } from './private/secondary-shipper';
 import { addRouteAlarms, addTelemetryFilters, FluentdMetricName, fluentdMetric } from './private/telemetry';
 import { dnsLabelOf, idOf, validateLogType } from './private/tags';
-import { acknowledgeWildcards } from '../private/nag';
+import { acknowledgeWildcards } from '../../private/nag';
 import { duplicatesOf, invalidProp, requireIntegerInRange, requirePort } from '../../private/validation';
 
 /** Smallest memory a fluentd aggregator gets: Ruby, the output plugin and in-flight chunks. */

@@ -13,7 +13,7 @@ import { allowForwarders } from './private/network';
 import { forwarderPluginId, OverflowAction, renderForwarderConfig, UNMATCHED_ROUTE } from './private/fluentd-config';
 import { addSecondaryFileShipper, SECONDARY_KEY_ROOT } from './private/secondary-shipper';
 import { addRouteAlarms, addTelemetryFilters, FluentdMetricName, fluentdMetric } from './private/telemetry';
-import { acknowledgeWildcards } from '../private/nag';
+import { acknowledgeWildcards } from '../../private/nag';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 
 /** Disk budget of each of the forwarder's per-type file buffers, on every host. */

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { HandlerFunction } from '../../private/handler-function';
-import { acknowledgeWildcards } from '../private/nag';
+import { acknowledgeWildcards } from '../../private/nag';
 import { invalidProp, requireDurationInRange, requireIntegerInRange } from '../../private/validation';
 import { adjustmentsFor, stepAlarm, validateSteps } from './private/step-policy';
 

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { HandlerFunction } from '../../private/handler-function';
-import { acknowledgeWildcards } from '../private/nag';
+import { acknowledgeWildcards } from '../../private/nag';
 import { duplicatesOf, invalidProp, requireIntegerInRange, requireNumberInRange, requireOrdered } from '../../private/validation';
 import { NewRelicRegion } from './newrelic-region';
 

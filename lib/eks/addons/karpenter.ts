@@ -6,7 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeWildcards } from '../../ecs/private/nag';
+import { acknowledgeWildcards } from '../../private/nag';
 import { invalidProp, requireDurationInRange, requireIntegerInRange } from '../../private/validation';
 import { EksHelmChartVersion } from '../versions';
 import { KARPENTER_WILDCARD_REASONS, karpenterControllerStatements } from './private/karpenter-policy';

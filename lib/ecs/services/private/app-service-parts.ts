@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { ForwarderLogging } from '../../logging/log-driver';
-import { acknowledgeWildcards } from '../../private/nag';
+import { acknowledgeWildcards } from '../../../private/nag';
 import { invalidProp, requireDnsLabel, requireDurationInRange, requireHostName, requireIntegerInRange, requireOrdered, requirePort } from '../../../private/validation';
 import type { AppServiceCloudMapOptions, AppServiceOptions } from '../app-service';
 
