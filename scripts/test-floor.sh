@@ -23,6 +23,6 @@ CDK_CONTEXT_JSON=$(node -e "process.stdout.write(JSON.stringify(require('./cdk.j
 echo "floor: $(ls cdk.out/*.template.json | wc -l) example templates synthesized with the nag packs"
 cfn-lint cdk.out/*.template.json
 echo "floor: cfn-lint clean"
-node scripts/check-nag.js
+node scripts/check-policies.js
 npx jest --ci=false -u --silent 2>&1 | tail -6
 echo "floor: aws-cdk-lib $installed passes build, synth, cfn-lint, cdk-nag and jest"

@@ -26,7 +26,7 @@ cfn-lint cdk.out/*.template.json
 echo "cfn-lint: $(ls cdk.out/*.template.json | wc -l) templates, no errors or warnings"
 
 gate 5 "cdk-nag"
-node scripts/check-nag.js
+node scripts/check-policies.js
 
 gate 6 "jsii compile of lib/ and API.md"
 npm run --silent jsii

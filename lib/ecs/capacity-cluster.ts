@@ -8,7 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { allowLogsToUseKey } from './private/keys';
+import { newKey } from '../private/kms';
+import { allowLogsToUse } from '../private/kms';
 import { acknowledgeWildcards } from '../private/nag';
 import { invalidProp, requireDurationInRange, requireIntegerInRange, requireOrdered } from '../private/validation';
 
@@ -149,13 +150,13 @@ export class CapacityCluster extends Construct {
     if (props.encryptionKey) {
       this.encryptionKey = props.encryptionKey;
     } else {
-      const key = new kms.Key(this, 'ExecKey', {
+      const key = newKey(this, 'ExecKey', {
         description: `Encrypts ECS Exec sessions and their logs of ${this.node.path}`,
         enableKeyRotation: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
       // CloudWatch Logs encrypts the session log group with this key.
-      allowLogsToUseKey(key);
+      allowLogsToUse(key);
       this.encryptionKey = key;
     }
     this.execLogGroup = new logs.LogGroup(this, 'ExecLogGroup', {

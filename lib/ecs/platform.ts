@@ -4,8 +4,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { newKey } from '../private/kms';
 import { CapacityCluster } from './capacity-cluster';
-import { allowLogsToUseKey } from './private/keys';
+import { allowLogsToUse } from '../private/kms';
 import { ignoreRedundantDependsOn } from '../private/cfn-lint';
 import { requireIntegerInRange } from '../private/validation';
 
@@ -90,12 +91,12 @@ export class EcsPlatform extends Construct {
     super(scope, id);
     requireIntegerInRange(this, 'maxAzs', props.maxAzs, 1, 6);
 
-    this.encryptionKey = new kms.Key(this, 'Key', {
+    this.encryptionKey = newKey(this, 'Key', {
       description: `Encrypts ECS Exec sessions and platform logs of ${this.node.path}`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    allowLogsToUseKey(this.encryptionKey);
+    allowLogsToUse(this.encryptionKey);
 
     if (props.vpc) {
       this.vpc = props.vpc;

@@ -5,6 +5,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { newKey } from '../private/kms';
 import { EksAccess, EksAccessLevel, EksAccessOptions } from './access';
 import { ContainerLogging, EksContainerLoggingOptions } from './addons/container-logging';
 import { EksExternalDnsOptions, ExternalDns } from './addons/external-dns';
@@ -299,7 +300,7 @@ export class EksPlatform extends Construct {
     }
 
     this.vpc = props.vpc ?? createPlatformVpc(this, props.maxAzs ?? 3);
-    this.secretsEncryptionKey = props.secretsEncryptionKey ?? new kms.Key(this, 'SecretsKey', {
+    this.secretsEncryptionKey = props.secretsEncryptionKey ?? newKey(this, 'SecretsKey', {
       description: 'Envelope encryption of Kubernetes Secrets',
       enableKeyRotation: true,
     });

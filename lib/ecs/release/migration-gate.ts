@@ -11,6 +11,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { newKey } from '../../private/kms';
 import { deployStates } from './private/deploy-states';
 import { executionTimeout, validateGateProps } from './private/gate-validation';
 import { encryptedLogGroup } from './private/logs';
@@ -289,7 +290,7 @@ export class MigrationGate extends Construct {
     }
     const start = checkInput(this, fail, waitForTurn(this, props.queueCheckInterval ?? Duration.seconds(30), readLive.next(tagMigration)));
 
-    const encryptionKey = props.logEncryptionKey ?? new kms.Key(this, 'LogKey', {
+    const encryptionKey = props.logEncryptionKey ?? newKey(this, 'LogKey', {
       description: `Encrypts the execution logs of ${this.node.path}`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -10,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { newKey } from '../../private/kms';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 import { encryptedLogGroup } from './private/logs';
 import { dependOnPolicyOnly } from './private/state-machine';
@@ -225,7 +226,7 @@ export class ScheduledBatchJob extends Construct {
       start = list;
     }
 
-    const key = props.logEncryptionKey ?? new kms.Key(this, 'LogKey', {
+    const key = props.logEncryptionKey ?? newKey(this, 'LogKey', {
       description: `Encrypts the execution logs of ${this.node.path}`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -1,9 +1,9 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allowLogsToUse, newKey } from '../../private/kms';
 import { deepMerge } from './private/merge';
 import { addonServiceAccount } from './private/service-account';
 import { EksPodIdentityServiceAccount } from '../pod-identity';
@@ -142,22 +142,12 @@ export class ContainerLogging extends Construct {
   }
 
   private newKey(): kms.Key {
-    const stack = Stack.of(this);
-    const key = new kms.Key(this, 'Key', {
+    const key = newKey(this, 'Key', {
       description: 'Encrypts EKS container log groups',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-        },
-      },
-    }));
+    allowLogsToUse(key);
     return key;
   }
 }
