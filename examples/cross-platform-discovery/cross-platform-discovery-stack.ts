@@ -101,7 +101,14 @@ export class CrossPlatformDiscoveryStack extends Stack {
     catalog.node.addDependency(this.platform.networkPolicies);
 
     // ECS: the orders service registers its tasks in the same namespace (SRV: host IP + dynamic port).
-    this.capacity = new CapacityCluster(this, 'Capacity', { vpc, vpcSubnets: { subnets: ecsSubnets }, minCapacity: 2, maxCapacity: 4 });
+    this.capacity = new CapacityCluster(this, 'Capacity', {
+      vpc,
+      vpcSubnets: { subnets: ecsSubnets },
+      minCapacity: 2,
+      maxCapacity: 4,
+      // Same size as the default m6i.large: tasks fit alike when that type is short.
+      additionalInstanceTypes: [new ec2.InstanceType('m6a.large'), new ec2.InstanceType('m7i.large')],
+    });
     this.orders = new WebService(this, 'Orders', {
       cluster: this.capacity.cluster,
       capacityProviderStrategies: this.capacity.onDemandStrategy,
@@ -110,6 +117,8 @@ export class CrossPlatformDiscoveryStack extends Stack {
       healthCheckPath: '/health',
       containerPort: ORDERS.port,
       publicLoadBalancer: false,
+      // The placeholder image writes nothing outside /tmp.
+      readonlyRootFilesystem: true,
       cloudMap: { cloudMapNamespace: this.discovery, name: ORDERS.name },
     });
 

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -24,6 +25,15 @@ import { addScaling } from './scaling';
 
 /** The proxy image by name; the application image comes from the release repository (the example builds nothing). */
 const NGINX_IMAGE = 'public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine';
+/** The user nginx-unprivileged runs as (its image's `nginx` user). */
+const NGINX_UID = '101';
+/** Context key of the web load balancer's ACM certificate ARN (`cdk deploy -c rails-on-ecs:web-certificate-arn=arn:...`). */
+const CERTIFICATE_CONTEXT = 'rails-on-ecs:web-certificate-arn';
+/**
+ * Stands in for that ARN so that the example synthesizes offline. A literal, not a CfnParameter:
+ * the certificate rule of CfnGuardValidator 0.0.62 (CT.ELASTICLOADBALANCING.PR.2) crashes on a Ref.
+ */
+export const PLACEHOLDER_CERTIFICATE_ARN = 'arn:aws:acm:ap-northeast-1:111122223333:certificate/00000000-0000-0000-0000-000000000000';
 
 /**
  * The FiNC talk's Rails platform on ECS: an application cluster running a unicorn web service
@@ -82,15 +92,20 @@ export class RailsOnEcsStack extends Stack {
     this.platform = new EcsPlatform(this, 'Platform', {
       application: {
         instanceType: new ec2.InstanceType('m6i.large'),
+        // Same vCPUs and memory: tasks fit alike when m6i is short.
+        additionalInstanceTypes: [new ec2.InstanceType('m6a.large'), new ec2.InstanceType('m7i.large')],
         minCapacity: 2,
         maxCapacity: 10,
-        spotInstanceTypes: [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('m5.large'), new ec2.InstanceType('m6a.large')],
+        // Nitro types that encrypt traffic between instances in transit (Control Tower CT.AUTOSCALING.PR.11).
+        spotInstanceTypes: [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('m7i.large'), new ec2.InstanceType('m6a.large')],
         spotMaxCapacity: 10,
         // Job workers inherit this: ten minutes to finish the job in hand after SIGTERM.
         containerStopTimeout: Duration.minutes(10),
       },
       // awsvpc aggregator tasks need an ENI each: xlarge instances have three to spare.
-      utility: { instanceType: new ec2.InstanceType('m6i.xlarge'), minCapacity: 2, maxCapacity: 6 },
+      utility: { instanceType: new ec2.InstanceType('m6i.xlarge'), additionalInstanceTypes: [new ec2.InstanceType('m6a.xlarge')], minCapacity: 2, maxCapacity: 6 },
+      // The worker watchdog reads each task's memory, which only enhanced observability reports.
+      containerInsights: ecs.ContainerInsights.ENHANCED,
     });
     this.vpc = this.platform.vpc;
     const app = this.platform.application;
@@ -154,6 +169,8 @@ export class RailsOnEcsStack extends Stack {
     const environment = { RAILS_ENV: 'production', RAILS_LOG_TO_STDOUT: '1' };
     this.appEnvironment = environment;
 
+    // HTTPS on 443, and port 80 redirects to it; the certificate is issued outside the stack.
+    const certificateArn: string = this.node.tryGetContext(CERTIFICATE_CONTEXT) ?? PLACEHOLDER_CERTIFICATE_ARN;
     this.web = new WebService(this, 'Web', {
       cluster: this.applicationCluster,
       capacityProviderStrategies: app.spotStrategy(2),
@@ -167,6 +184,10 @@ export class RailsOnEcsStack extends Stack {
       proxyImage: ecs.ContainerImage.fromRegistry(NGINX_IMAGE),
       proxyPort: 8080,
       proxyLogTag: 'nginx',
+      proxyUser: NGINX_UID,
+      certificate: acm.Certificate.fromCertificateArn(this, 'WebCertificate', certificateArn),
+      // The image links tmp/ to /tmp and logs to stdout; nginx-unprivileged writes only /tmp.
+      readonlyRootFilesystem: true,
       minTaskCount: 2,
       maxTaskCount: 20,
     });
@@ -181,6 +202,7 @@ export class RailsOnEcsStack extends Stack {
       environment,
       secrets,
       logTag: 'job',
+      readonlyRootFilesystem: true,
       inheritAgentStopTimeout: true,
       minTaskCount: 2,
       maxTaskCount: 10,

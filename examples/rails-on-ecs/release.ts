@@ -40,8 +40,18 @@ export function addReleaseFlow(stack: RailsOnEcsStack): ReleaseFlow {
     memoryLimitMiB: 1024,
     cpu: 512,
     user: '1000:1000',
+    // As the services: the image writes only /tmp, an empty task volume.
+    readonlyRootFilesystem: true,
     logging: ForwarderLogging.logDriver(stack, 'job'),
     essential: true,
+  });
+  migrationTaskDefinition.addVolume({ name: 'tmp' });
+  migrationTaskDefinition.defaultContainer!.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+  // Bridge like the services: an awsvpc task would take one of the few ENIs of a utility instance,
+  // which the awsvpc log aggregators already use.
+  Validations.of(migrationTaskDefinition).acknowledge({
+    id: 'cdk-validator-cfnguard::ecs_awsvpc_networking_enabled_check',
+    reason: '[exempt] The migration runs in bridge mode like the web and worker tasks: in awsvpc mode it would need an ENI of a utility instance, whose few ENIs the awsvpc log aggregators use.',
   });
   Validations.of(migrationTaskDefinition).acknowledge({
     id: 'AwsSolutions-ECS2',

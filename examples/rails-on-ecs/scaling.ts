@@ -44,6 +44,7 @@ export function addScaling(stack: RailsOnEcsStack): Scaling {
     services: [{ newRelicName: 'rails-on-ecs-web', serviceName: 'web' }],
     // Four samples a minute: scale-out reacts within the minute after a burst.
     samplesPerMinute: 4,
+    alarmTopic: stack.loggingAlarms,
   });
 
   const webScaling = new ServiceStepScaling(stack, 'WebBusyWorkerScaling', {
@@ -53,6 +54,7 @@ export function addScaling(stack: RailsOnEcsStack): Scaling {
     scaleOutSteps: [{ lower: 70, upper: 90, change: 2 }, { lower: 90, change: 4 }],
     scaleInSteps: [{ upper: 30, change: -1 }],
     scaleInCooldown: Duration.minutes(10),
+    alarmTopic: stack.loggingAlarms,
   });
 
   const draining = [

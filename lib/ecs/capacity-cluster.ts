@@ -8,10 +8,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledgeControl } from '../private/guard';
 import { newKey } from '../private/kms';
 import { allowLogsToUse } from '../private/kms';
 import { acknowledgeWildcards } from '../private/nag';
-import { invalidProp, requireDurationInRange, requireIntegerInRange, requireOrdered } from '../private/validation';
+import { duplicatesOf, invalidProp, requireDurationInRange, requireIntegerInRange, requireOrdered } from '../private/validation';
 
 export interface CapacityClusterProps {
   /** The VPC the container instances run in. */
@@ -34,6 +35,14 @@ export interface CapacityClusterProps {
    * @default m6i.large
    */
   readonly instanceType?: ec2.InstanceType;
+
+  /**
+   * Further instance types the On-Demand group may launch, in this order of priority after
+   * `instanceType` (a mixed instances policy: Control Tower CT.AUTOSCALING.PR.6). Give types with
+   * the same vCPUs and memory, so that tasks fit alike.
+   * @default - `instanceType` only
+   */
+  readonly additionalInstanceTypes?: ec2.InstanceType[];
 
   /**
    * Smallest number of On-Demand container instances.
@@ -66,8 +75,9 @@ export interface CapacityClusterProps {
   readonly spotMaxCapacity?: number;
 
   /**
-   * Container Insights level.
-   * @default ecs.ContainerInsights.ENHANCED
+   * Container Insights level. `ENHANCED` adds the task-level metrics `WorkerWatchdog` reads, but
+   * Control Tower's CT.ECS.PR.2 accepts only `ENABLED` (a hook refuses the cluster where it is enforced).
+   * @default ecs.ContainerInsights.ENABLED
    */
   readonly containerInsights?: ecs.ContainerInsights;
 
@@ -141,6 +151,7 @@ export class CapacityCluster extends Construct {
       invalidProp(this, 'spotInstanceTypes', [], 'is empty', 'Leave spotInstanceTypes unset for no Spot capacity, or list at least one instance type.');
     }
     requireDurationInRange(this, 'containerStopTimeout', props.containerStopTimeout, Duration.seconds(2), Duration.days(1), { maxReason: 'the longest time a job may need to finish' });
+    validateAdditionalInstanceTypes(this, props.instanceType ?? new ec2.InstanceType('m6i.large'), props.additionalInstanceTypes);
     if (props.spotMaxCapacity !== undefined && props.spotInstanceTypes === undefined) {
       invalidProp(this, 'spotMaxCapacity', props.spotMaxCapacity, 'is set but spotInstanceTypes is not', 'Set spotInstanceTypes to add Spot capacity, or remove spotMaxCapacity.');
     }
@@ -168,7 +179,7 @@ export class CapacityCluster extends Construct {
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       clusterName: props.clusterName,
-      containerInsightsV2: props.containerInsights ?? ecs.ContainerInsights.ENHANCED,
+      containerInsightsV2: props.containerInsights ?? ecs.ContainerInsights.ENABLED,
       executeCommandConfiguration: {
         kmsKey: this.encryptionKey,
         logging: ecs.ExecuteCommandLogging.OVERRIDE,
@@ -181,6 +192,12 @@ export class CapacityCluster extends Construct {
         },
       },
     });
+
+    if (props.containerInsights === ecs.ContainerInsights.ENHANCED) {
+      acknowledgeControl(this.cluster, 'ecs_container_insights_enabled_check',
+        'containerInsights ENHANCED collects everything ENABLED does plus task- and container-level metrics (WorkerWatchdog reads ' +
+        'per-task memory from them); the control\'s rule compares the setting with "enabled" only.');
+    }
 
     this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
       vpc: props.vpc,
@@ -198,7 +215,7 @@ export class CapacityCluster extends Construct {
 
     const onDemand = this.addCapacity('OnDemand', {
       vpc: props.vpc, vpcSubnets, role,
-      instanceTypes: [props.instanceType ?? new ec2.InstanceType('m6i.large')],
+      instanceTypes: [props.instanceType ?? new ec2.InstanceType('m6i.large'), ...props.additionalInstanceTypes ?? []],
       minCapacity: props.minCapacity ?? 2,
       maxCapacity: props.maxCapacity ?? 10,
       targetCapacityPercent: props.targetCapacityPercent,
@@ -282,15 +299,17 @@ export class CapacityCluster extends Construct {
       vpcSubnets: options.vpcSubnets,
       minCapacity: options.minCapacity,
       maxCapacity: options.maxCapacity,
-      ...(options.spot
+      ...(options.spot || options.instanceTypes.length > 1
         ? {
           mixedInstancesPolicy: {
             launchTemplate,
-            instancesDistribution: {
-              onDemandBaseCapacity: 0,
-              onDemandPercentageAboveBaseCapacity: 0,
-              spotAllocationStrategy: autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
-            },
+            instancesDistribution: options.spot
+              ? {
+                onDemandBaseCapacity: 0,
+                onDemandPercentageAboveBaseCapacity: 0,
+                spotAllocationStrategy: autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
+              }
+              : { onDemandPercentageAboveBaseCapacity: 100, onDemandAllocationStrategy: autoscaling.OnDemandAllocationStrategy.PRIORITIZED },
             launchTemplateOverrides: options.instanceTypes.map((instanceType) => ({ instanceType })),
           },
         }
@@ -299,13 +318,21 @@ export class CapacityCluster extends Construct {
       groupMetrics: [autoscaling.GroupMetrics.all()],
       notifications: this.notificationTopic ? [{ topic: this.notificationTopic }] : undefined,
     });
+    // CT.AUTOSCALING.PR.1 reads AvailabilityZones, which aws-cdk-lib leaves to VPCZoneIdentifier: name the subnets' zones too.
+    const zones = [...new Set(options.vpc.selectSubnets(options.vpcSubnets).availabilityZones)];
+    (asg.node.defaultChild as autoscaling.CfnAutoScalingGroup).availabilityZones = zones;
+    if (options.instanceTypes.length < 2) {
+      acknowledgeControl(asg, 'autoscaling_mixed_instances_policy_multiple_instance_types_check',
+        'Which other instance types suit the tasks (same vCPUs and memory, a region that offers them) only the user knows; ' +
+        'additionalInstanceTypes adds them to a prioritized mixed instances policy of the On-Demand group.', 'additionalInstanceTypes');
+    }
     if (!this.notificationTopic) {
       Validations.of(asg).acknowledge({
         id: 'AwsSolutions-AS3',
         reason: 'The ECS capacity provider launches and drains these instances; ECS cluster events and Container Insights record every change. Set notificationTopic for SNS notifications.',
       });
     }
-    if (options.spot) {
+    if (options.spot || options.instanceTypes.length > 1) {
       Validations.of(asg).acknowledge({
         id: 'AwsSolutions-EC26',
         reason: 'The launch template of the mixed instances policy encrypts the root EBS volume; cdk-nag only inspects a launch template the group references directly.',
@@ -328,5 +355,18 @@ export class CapacityCluster extends Construct {
       asg.addUserData('echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true >> /etc/ecs/ecs.config');
     }
     return { asg, provider };
+  }
+}
+
+/** The On-Demand group's further types: at least one, none repeated (the mixed instances policy needs distinct types). */
+function validateAdditionalInstanceTypes(scope: Construct, instanceType: ec2.InstanceType, additional: ec2.InstanceType[] | undefined): void {
+  if (additional === undefined) return;
+  if (additional.length === 0) {
+    invalidProp(scope, 'additionalInstanceTypes', [], 'is empty', 'Leave additionalInstanceTypes unset for instanceType only, or list at least one other instance type.');
+  }
+  const names = [instanceType, ...additional].map((t) => t.toString());
+  const repeated = duplicatesOf(names);
+  if (repeated.length > 0) {
+    invalidProp(scope, 'additionalInstanceTypes', repeated, 'repeat an instance type (instanceType is the first of the list)', 'List each instance type once, other than instanceType.');
   }
 }

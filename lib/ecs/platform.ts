@@ -18,6 +18,13 @@ export interface PlatformClusterOptions {
    */
   readonly instanceType?: ec2.InstanceType;
   /**
+   * Further instance types the On-Demand group may launch, in this order of priority after
+   * `instanceType` (a mixed instances policy: Control Tower CT.AUTOSCALING.PR.6). Give types with
+   * the same vCPUs and memory, so that tasks fit alike.
+   * @default - `instanceType` only
+   */
+  readonly additionalInstanceTypes?: ec2.InstanceType[];
+  /**
    * Smallest number of On-Demand container instances.
    * @default 2
    */
@@ -66,8 +73,8 @@ export interface EcsPlatformProps {
    */
   readonly utility?: PlatformClusterOptions;
   /**
-   * Container Insights level of both clusters.
-   * @default ecs.ContainerInsights.ENHANCED
+   * Container Insights level of both clusters (`ENHANCED` for `WorkerWatchdog`, see `CapacityClusterProps.containerInsights`).
+   * @default ecs.ContainerInsights.ENABLED
    */
   readonly containerInsights?: ecs.ContainerInsights;
 }
@@ -132,6 +139,7 @@ export class EcsPlatform extends Construct {
       encryptionKey: this.encryptionKey,
       containerInsights,
       instanceType: options.instanceType,
+      additionalInstanceTypes: options.additionalInstanceTypes,
       minCapacity: options.minCapacity,
       maxCapacity: options.maxCapacity,
       spotInstanceTypes: options.spotInstanceTypes,

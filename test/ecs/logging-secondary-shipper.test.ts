@@ -89,7 +89,7 @@ describe('secondary files are shipped to S3 by a sidecar', () => {
     expect(forwarder.secondaryFileBucket).toBe(aggregators.logBucket);
   });
 
-  test('the forwarder task role may put objects under its own secondary prefix and nothing else', () => {
+  test('the forwarder task role may put objects under its own secondary prefix, with data keys of the bucket\'s key, and nothing else', () => {
     const policy = template.toJSON().Resources[idOf(forwarder.taskDefinition.taskRole.node.findChild('DefaultPolicy') as never)];
     expect(policy.Properties.PolicyDocument).toEqual({
       Version: '2012-10-17',
@@ -97,6 +97,11 @@ describe('secondary files are shipped to S3 by a sidecar', () => {
         Action: 's3:PutObject',
         Effect: 'Allow',
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf(aggregators.logBucket as never), 'Arn'] }, `/secondary/forwarders/${forwarder.telemetryFleet}/*`]] },
+      }, {
+        // The new log bucket is SSE-KMS; `aws s3 mv` completes multipart uploads with kms:Decrypt.
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [idOf(aggregators.logBucket!.encryptionKey as never), 'Arn'] },
       }],
     });
   });
@@ -115,7 +120,7 @@ describe('secondary files are shipped to S3 by a sidecar', () => {
     expect(nagFindings(stack)).toEqual([]);
   });
 
-  test('with a KMS-encrypted bucket the shippers may generate data keys of that key', () => {
+  test('with a KMS-encrypted bucket the shippers may generate data keys of that key (and decrypt, for multipart uploads), nothing more', () => {
     // GIVEN
     const { stack: kmsStack, cluster } = importedCluster();
     const key = new kms.Key(kmsStack, 'Key');
@@ -126,10 +131,11 @@ describe('secondary files are shipped to S3 by a sidecar', () => {
     // THEN
     const resources = Template.fromStack(kmsStack).toJSON().Resources;
     const policy = resources[idOf(kmsForwarder.taskDefinition.taskRole.node.findChild('DefaultPolicy') as never)];
-    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({
-      Action: expect.arrayContaining(['kms:GenerateDataKey*']),
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Effect: 'Allow',
       Resource: { 'Fn::GetAtt': [idOf(key), 'Arn'] },
-    }));
+    });
   });
 
   test('without any bucket there is no shipper and synth warns that secondary files stay on the host', () => {

@@ -3,9 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { CapacityCluster, FluentdImage, LogAggregators, LogForwarder, LogOutput, LogTypeOptions } from '../../lib';
 import { nagFindings } from '../support/app';
-import { clusterStack, importedCluster } from './support/fixtures';
+import { acknowledgedControls, clusterStack, importedCluster } from './support/fixtures';
 import { buffersOf, matchesOf, parseFluentdConfig, routeOf, templateText } from './support/fluentd-parser';
 
 const LOG_TYPES: LogTypeOptions[] = [
@@ -106,28 +107,65 @@ describe('LogAggregators and LogForwarder', () => {
     }
   });
 
-  test('an S3 aggregator may only put objects under its own prefix and its own secondary-file prefix', () => {
+  test('an S3 aggregator may only put objects under its own prefix and its own secondary-file prefix, with data keys of the bucket\'s key', () => {
     const policy = resources[idOf(aggregators.aggregatorFor('rails').taskDefinition.taskRole.node.findChild('DefaultPolicy') as never)];
     const objects = (key: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf(aggregators.logBucket as never), 'Arn'] }, key]] });
+    const keyArn = { 'Fn::GetAtt': [idOf(aggregators.logBucket!.encryptionKey as never), 'Arn'] };
     expect(policy.Properties.PolicyDocument).toEqual({
       Version: '2012-10-17',
-      Statement: [{
-        Action: 's3:PutObject',
-        Effect: 'Allow',
-        Resource: [objects('/logs/rails/*'), objects('/secondary/aggregators/rails/*')],
-      }],
+      Statement: [
+        // fluent-plugin-s3 puts each chunk in one request (GenerateDataKey); the shipper may upload in parts (Decrypt).
+        { Action: 's3:PutObject', Effect: 'Allow', Resource: [objects('/logs/rails/*'), objects('/secondary/aggregators/rails/*')] },
+        { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: keyArn },
+      ],
     });
   });
 
-  test('the log bucket is encrypted, private and TLS-only', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+  test('the log bucket is KMS-encrypted, versioned, private, TLS-only and publishes its events to EventBridge', () => {
+    const bucket = aggregators.logBucket as s3.Bucket;
+    expect(resources[idOf(bucket)].Properties).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [idOf(bucket.encryptionKey as never), 'Arn'] } } }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      LoggingConfiguration: Match.anyValue(),
+      LoggingConfiguration: { DestinationBucketName: { Ref: idOf(aggregators.node.findChild('AccessLogBucket') as s3.Bucket) }, LogFilePrefix: 'log-bucket/' },
+      VersioningConfiguration: { Status: 'Enabled' },
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
     });
+    expect((resources[idOf(bucket)].Properties.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' });
+    // Object Lock is the user's option (their own logBucket); nothing else about this bucket is exempted.
+    expect(Object.keys(acknowledgedControls(bucket))).toEqual(['s3_bucket_object_lock_enabled_check']);
+    expect(acknowledgedControls(bucket).s3_bucket_object_lock_enabled_check).toMatch(/^\[option `logBucket`\] /);
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: idOf(bucket) },
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
+  });
+
+  test('the access-log bucket is versioned and publishes to EventBridge; only SSE-KMS, its own logging and Object Lock are acknowledged', () => {
+    const accessLogs = aggregators.node.findChild('AccessLogBucket') as s3.Bucket;
+    expect(resources[idOf(accessLogs)].Properties).toMatchObject({
+      // S3 server access logging delivers only to SSE-S3 buckets.
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+    });
+    expect(Object.keys(acknowledgedControls(accessLogs)).sort()).toEqual(['s3_bucket_default_encryption_kms_check', 's3_bucket_logging_enabled_check', 's3_bucket_object_lock_enabled_check']);
+  });
+
+  test('with an encryptionKey the new log bucket uses that key and no key of its own', () => {
+    const { stack, cluster } = importedCluster();
+    const key = new kms.Key(stack, 'Key');
+    const withKey = new LogAggregators(stack, 'Aggregators', { cluster, logTypes: [{ name: 'rails', output: LogOutput.toS3() }], encryptionKey: key });
+    expect(withKey.logBucket!.encryptionKey).toBe(key);
+    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 1);
+  });
+
+  test('the forwarder is acknowledged for awsvpc networking and host-mode users, the aggregators (awsvpc) are not', () => {
+    expect(Object.keys(acknowledgedControls(forwarder.taskDefinition)).sort()).toEqual([
+      'ecs_awsvpc_networking_enabled_check', 'ecs_task_definition_nonroot_user_check', 'ecs_task_definition_user_for_host_mode_check',
+    ]);
+    for (const aggregator of aggregators.aggregators) {
+      expect(Object.keys(acknowledgedControls(aggregator.taskDefinition))).toEqual(['ecs_task_definition_nonroot_user_check']);
+    }
   });
 
   test('the cluster\'s instances may reach every aggregator on 24224, nothing else is opened', () => {
@@ -139,13 +177,18 @@ describe('LogAggregators and LogForwarder', () => {
     }
   });
 
-  test('fluentd runs as the image\'s non-root user after a root init container hands it the buffer folder', () => {
+  test('fluentd runs as the image\'s non-root user on a read-only root after a root init container hands it the buffer folder and /tmp', () => {
     for (const td of [forwarder.taskDefinition, ...aggregators.aggregators.map((a) => a.taskDefinition)]) {
       const [init, fluentd] = containersOf(resources, idOf(td));
-      expect(init).toMatchObject({ Name: 'BufferOwner', Essential: false, User: '0' });
-      expect(fluentd).toMatchObject({ Name: 'Fluentd', Essential: true, User: 'fluent', StopTimeout: 120 });
+      expect(init).toMatchObject({ Name: 'BufferOwner', Essential: false, User: '0', MemoryReservation: 32, Memory: 64, ReadonlyRootFilesystem: true });
+      expect(init.Command).toEqual(['mkdir -p /fluentd/buffer/failed && chown -R fluent:fluent /fluentd/buffer && chmod 1777 /tmp']);
+      expect(fluentd).toMatchObject({ Name: 'Fluentd', Essential: true, User: 'fluent', StopTimeout: 120, ReadonlyRootFilesystem: true, Memory: expect.any(Number) });
       expect(fluentd.DependsOn).toContainEqual({ ContainerName: 'BufferOwner', Condition: 'SUCCESS' });
-      expect(fluentd.MountPoints).toEqual([{ ContainerPath: '/fluentd/buffer', SourceVolume: 'buffer', ReadOnly: false }]);
+      // Read-only root: fluentd writes its buffers and secondary files (host folder) and /tmp (config file, Tempfiles) only.
+      const mounts = [{ ContainerPath: '/fluentd/buffer', SourceVolume: 'buffer', ReadOnly: false }, { ContainerPath: '/tmp', SourceVolume: 'fluentd-tmp', ReadOnly: false }];
+      expect(fluentd.MountPoints).toEqual(mounts);
+      expect(init.MountPoints).toEqual(mounts);
+      expect(resources[idOf(td)].Properties.Volumes).toContainEqual({ Name: 'fluentd-tmp' });
     }
   });
 

@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CapacityCluster, EcsPlatform } from '../../lib';
 import { nagFindings, testApp, testStack } from '../support/app';
+import { acknowledgedControls } from './support/fixtures';
 
 describe('EcsPlatform with defaults', () => {
   let template: Template;
@@ -21,11 +22,23 @@ describe('EcsPlatform with defaults', () => {
     expect(nagFindings(stack)).toEqual([]);
   });
 
-  test('creates an application and a utility cluster with enhanced Container Insights', () => {
+  test('creates an application and a utility cluster with Container Insights enabled (the level Control Tower CT.ECS.PR.2 accepts)', () => {
     template.resourceCountIs('AWS::ECS::Cluster', 2);
     template.allResourcesProperties('AWS::ECS::Cluster', {
-      ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }],
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
     });
+  });
+
+  test('spreads every Auto Scaling group over the AZs of its subnets, named in AvailabilityZones too (CT.AUTOSCALING.PR.1)', () => {
+    const azs = [{ 'Fn::Select': [0, { 'Fn::GetAZs': '' }] }, { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] }];
+    template.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', { AvailabilityZones: azs, VPCZoneIdentifier: Match.anyValue() });
+  });
+
+  test('a single On-Demand instance type is acknowledged as the additionalInstanceTypes option', () => {
+    const platform = stack.node.findChild('Platform') as EcsPlatform;
+    expect(acknowledgedControls(platform.application.autoScalingGroup).autoscaling_mixed_instances_policy_multiple_instance_types_check)
+      .toMatch(/^\[option `additionalInstanceTypes`\] /);
+    expect(acknowledgedControls(platform.application.cluster)).toEqual({});
   });
 
   test('logs ECS Exec sessions to a KMS-encrypted log group', () => {
@@ -144,6 +157,35 @@ describe('CapacityCluster with Spot', () => {
   });
 });
 
+describe('CapacityCluster with additional On-Demand instance types and enhanced Container Insights', () => {
+  let cluster: CapacityCluster;
+  let template: Template;
+  beforeAll(() => {
+    const stack = testStack();
+    cluster = new CapacityCluster(stack, 'Cluster', {
+      vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 }),
+      additionalInstanceTypes: [new ec2.InstanceType('m6a.large'), new ec2.InstanceType('m7i.large')],
+      containerInsights: ecs.ContainerInsights.ENHANCED,
+    });
+    template = Template.fromStack(stack);
+  });
+
+  test('the On-Demand group is a prioritized, all-On-Demand mixed instances policy over the types in order', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MixedInstancesPolicy: {
+        InstancesDistribution: { OnDemandAllocationStrategy: 'prioritized', OnDemandPercentageAboveBaseCapacity: 100 },
+        LaunchTemplate: { Overrides: [{ InstanceType: 'm6i.large' }, { InstanceType: 'm6a.large' }, { InstanceType: 'm7i.large' }] },
+      },
+    });
+    expect(acknowledgedControls(cluster.autoScalingGroup)).toEqual({});
+  });
+
+  test('enhanced Container Insights is acknowledged on the cluster, as a superset of the "enabled" the control asks for', () => {
+    template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }] });
+    expect(acknowledgedControls(cluster.cluster).ecs_container_insights_enabled_check).toMatch(/^\[exempt\] containerInsights ENHANCED collects everything ENABLED does/);
+  });
+});
+
 describe('CapacityCluster validation', () => {
   const vpcOf = (stack: Stack) => new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
 
@@ -169,6 +211,18 @@ describe('CapacityCluster validation', () => {
     const stack = testStack();
     expect(() => new CapacityCluster(stack, 'Cluster', { vpc: vpcOf(stack), containerStopTimeout: Duration.days(2) }))
       .toThrow('containerStopTimeout ("2 days") exceeds 1 day (the longest time a job may need to finish)');
+  });
+
+  test('fails when additionalInstanceTypes is empty', () => {
+    const stack = testStack();
+    expect(() => new CapacityCluster(stack, 'Cluster', { vpc: vpcOf(stack), additionalInstanceTypes: [] }))
+      .toThrow('additionalInstanceTypes ([]) is empty');
+  });
+
+  test('fails when additionalInstanceTypes repeats instanceType', () => {
+    const stack = testStack();
+    expect(() => new CapacityCluster(stack, 'Cluster', { vpc: vpcOf(stack), additionalInstanceTypes: [new ec2.InstanceType('m6a.large'), new ec2.InstanceType('m6i.large')] }))
+      .toThrow(/additionalInstanceTypes \(\["m6i.large"\]\) repeat an instance type \(instanceType is the first of the list\)/);
   });
 
   test('fails when targetCapacityPercent is over 100', () => {

@@ -6,7 +6,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CapacityCluster, ForwarderLogging, WebService, WebServiceProps, WorkerService } from '../../lib';
 import { nagFindings, testStack } from '../support/app';
-import { clusterStack, importedCluster } from './support/fixtures';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { acknowledgedControls, clusterStack, importedCluster } from './support/fixtures';
 
 const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/ruby:3.3-slim');
 const idOf = (construct: { node: { defaultChild?: unknown } }): string => {
@@ -96,7 +98,74 @@ describe('WebService', () => {
     });
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
     });
+    // Load balancers deliver access logs to SSE-S3 buckets only; the bucket is itself the log destination.
+    const bucket = web.node.findChild('AccessLogBucket') as s3.Bucket;
+    expect(Object.keys(acknowledgedControls(bucket)).sort()).toEqual(['s3_bucket_default_encryption_kms_check', 's3_bucket_logging_enabled_check', 's3_bucket_object_lock_enabled_check']);
+    expect(acknowledgedControls(bucket).s3_bucket_object_lock_enabled_check).toMatch(/^\[option `accessLogBucket`\] /);
+  });
+
+  test('by default the containers\' root filesystems are writable, the proxy runs as its image\'s user and there is no deletion protection or HTTPS: each an acknowledged option', () => {
+    expect(containers.map((c) => c.ReadonlyRootFilesystem)).toEqual([false, false]);
+    expect(containers[1].User).toBeUndefined();
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.not(Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }])),
+    });
+    const options = (construct: { node: unknown }) => Object.values(acknowledgedControls(construct as never)).map((reason) => /^\[(option `\w+`|exempt)\]/.exec(reason)![1]).sort();
+    expect(options(web.taskDefinition)).toEqual(['exempt', 'option `proxyUser`', 'option `readonlyRootFilesystem`']);
+    expect(acknowledgedControls(web.taskDefinition).ecs_awsvpc_networking_enabled_check).toMatch(/bridge mode with dynamic host ports/);
+    expect(options(web.loadBalancer)).toEqual(['option `deletionProtection`']);
+    expect(options(web.listener)).toEqual(['option `certificate`']);
+  });
+});
+
+describe('WebService with the Control Tower options set', () => {
+  let template: Template;
+  let web: WebService;
+
+  beforeAll(() => {
+    // GIVEN
+    const { stack, capacity } = clusterStack();
+    // WHEN
+    web = new WebService(stack, 'Web', {
+      cluster: capacity.cluster,
+      image,
+      logTag: 'rails',
+      healthCheckPath: '/health',
+      proxyImage: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine'),
+      proxyUser: '101',
+      readonlyRootFilesystem: true,
+      deletionProtection: true,
+      certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:us-east-1:111122223333:certificate/00000000-0000-0000-0000-000000000000'),
+    });
+    template = Template.fromStack(stack);
+  });
+
+  test('app and proxy have read-only roots with one empty task volume at /tmp, and the proxy runs as the given user', () => {
+    const properties = template.toJSON().Resources[idOf(web.taskDefinition)].Properties;
+    const tmp = [{ ContainerPath: '/tmp', SourceVolume: 'tmp', ReadOnly: false }];
+    expect(properties.ContainerDefinitions).toEqual([
+      expect.objectContaining({ Name: 'app', ReadonlyRootFilesystem: true, MountPoints: tmp, User: '1000:1000' }),
+      expect.objectContaining({ Name: 'proxy', ReadonlyRootFilesystem: true, MountPoints: tmp, User: '101' }),
+    ]);
+    expect(properties.Volumes).toEqual([{ Name: 'tmp' }]);
+  });
+
+  test('the load balancer is protected from deletion and port 80 redirects to HTTPS', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'redirect', RedirectConfig: Match.objectLike({ Protocol: 'HTTPS', Port: '443' }) }],
+    });
+  });
+
+  test('only bridge networking stays acknowledged on the task definition, nothing on the load balancer or listener', () => {
+    expect(Object.keys(acknowledgedControls(web.taskDefinition))).toEqual(['ecs_awsvpc_networking_enabled_check']);
+    expect(acknowledgedControls(web.loadBalancer)).toEqual({});
+    expect(acknowledgedControls(web.listener)).toEqual({});
   });
 });
 
@@ -186,6 +255,14 @@ describe('service validation', () => {
 
   test('fails when proxy options are set without a proxy image', () => {
     expect(webWith({ proxyPort: 8080 })).toThrow('proxyPort (8080) is set but proxyImage is not');
+    expect(webWith({ proxyUser: '101' })).toThrow('proxyUser ("101") is set but proxyImage is not');
+  });
+
+  test('fails when the proxy runs as root; a token user is accepted', () => {
+    const proxyImage = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine');
+    expect(webWith({ proxyImage, proxyUser: 'root:nginx' })).toThrow('proxyUser ("root:nginx") runs the proxy as root. Use the image\'s unprivileged user, e.g. "101" for nginx-unprivileged.');
+    const { stack, capacity } = clusterStack();
+    expect(() => new WebService(stack, 'Web', webProps(capacity.cluster, { proxyImage, proxyUser: ssm.StringParameter.valueForStringParameter(stack, '/proxy/user') }))).not.toThrow();
   });
 
   test('fails when the worker environment carries an AWS access key', () => {

@@ -1,6 +1,6 @@
 import { CfnResource, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { RailsOnEcsStack } from '../../examples/rails-on-ecs/rails-on-ecs-stack';
+import { PLACEHOLDER_CERTIFICATE_ARN, RailsOnEcsStack } from '../../examples/rails-on-ecs/rails-on-ecs-stack';
 import { EksV2Checks } from '../../lib';
 import { nagFindings, testApp } from '../support/app';
 import { maskAssetHashes } from '../support/snapshot';
@@ -34,6 +34,21 @@ describe('RailsOnEcs example', () => {
 
   test('matches the snapshot', () => {
     expect(maskAssetHashes(template.toJSON())).toMatchSnapshot();
+  });
+
+  test('turns on the Control Tower options: HTTPS with a redirect, read-only application roots, a non-root proxy, alarm actions', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: PLACEHOLDER_CERTIFICATE_ARN }] });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, DefaultActions: [{ Type: 'redirect', RedirectConfig: { Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' } }] });
+    for (const td of [stack.webTaskDefinition, stack.workerTaskDefinition]) {
+      for (const container of containersOf(idOf(td)) as Array<Container & { ReadonlyRootFilesystem?: boolean; User?: string; Memory?: number }>) {
+        expect(container).toMatchObject({ ReadonlyRootFilesystem: true, User: expect.stringMatching(/^[1-9]/), Memory: expect.any(Number) });
+      }
+    }
+    const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.filter((a) => !a.Properties.AlarmActions)).toEqual([]);
+    const insights = Object.values(resources).filter((r) => r.Type === 'AWS::ECS::Cluster').map((r) => r.Properties.ClusterSettings);
+    // The worker watchdog reads per-task memory, which only enhanced observability reports.
+    expect(insights).toEqual([[{ Name: 'containerInsights', Value: 'enhanced' }], [{ Name: 'containerInsights', Value: 'enhanced' }]]);
   });
 
   test('has no unacknowledged cdk-nag findings', () => {
@@ -154,8 +169,10 @@ describe('RailsOnEcs example', () => {
 
   test('is environment-agnostic', () => {
     expect(Token.isUnresolved(stack.account) && Token.isUnresolved(stack.region)).toBe(true);
-    // Account ids appear only in the region-indexed mapping of ELB log-delivery accounts.
-    expect(JSON.stringify(resources)).not.toMatch(/[:"]\d{12}[:"]/);
+    // Account ids appear only in the region-indexed mapping of ELB log-delivery accounts, and in
+    // the placeholder certificate ARN that the deploy-time context value replaces.
+    expect(JSON.stringify(resources)).toContain(PLACEHOLDER_CERTIFICATE_ARN);
+    expect(JSON.stringify(resources).split(PLACEHOLDER_CERTIFICATE_ARN).join('')).not.toMatch(/[:"]\d{12}[:"]/);
     expect(Object.keys(template.toJSON().Mappings ?? {})).toEqual(['Elbv2AccountMap']);
   });
 });

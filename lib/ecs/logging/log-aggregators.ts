@@ -17,7 +17,9 @@ import { AggregatorConfig, aggregatorPluginId, BufferConfig, OverflowAction, ren
 import { addSecondaryFileShipper, SECONDARY_KEY_ROOT } from './private/secondary-shipper';
 import { addRouteAlarms, addTelemetryFilters, FluentdMetricName, fluentdMetric } from './private/telemetry';
 import { dnsLabelOf, idOf, validateLogType } from './private/tags';
+import { newKey } from '../../private/kms';
 import { acknowledgeWildcards } from '../../private/nag';
+import { acknowledgeObjectLock, acknowledgeServiceLogBucket, enableEventBridge, versionedLogBucketProps } from '../private/log-buckets';
 import { duplicatesOf, invalidProp, requireIntegerInRange, requirePort } from '../../private/validation';
 
 /** Smallest memory a fluentd aggregator gets: Ruby, the output plugin and in-flight chunks. */
@@ -84,7 +86,8 @@ export interface LogAggregatorsProps {
   readonly namespaceName?: string;
   /**
    * Bucket of the S3 outputs that name none.
-   * @default - a new encrypted bucket that denies non-TLS access and logs its access
+   * @default - a new bucket encrypted with `encryptionKey` (or a new key), versioned, that denies
+   * non-TLS access, logs its access and publishes its events to EventBridge
    */
   readonly logBucket?: s3.IBucket;
   /**
@@ -98,8 +101,8 @@ export interface LogAggregatorsProps {
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
-   * Key of the log groups this construct creates.
-   * @default - the log groups are encrypted with the AWS-owned key
+   * Key of the log groups this construct creates, and of the log bucket it creates.
+   * @default - the log groups are encrypted with the AWS-owned key; a new log bucket gets a new key
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -220,7 +223,7 @@ export class LogAggregators extends Construct implements ILogAggregators {
     const vpc = props.cluster.vpc;
     this.dnsNamespace = props.dnsNamespace ?? this.newNamespace(vpc, props.namespaceName ?? 'logging.internal');
     const needsBucket = props.logTypes.some((t) => t.output.kind === LogOutputKind.S3 && !t.output.bucket);
-    if (needsBucket) this.logBucket = props.logBucket ?? this.newLogBucket();
+    if (needsBucket) this.logBucket = props.logBucket ?? this.newLogBucket(props.encryptionKey);
     this.secondaryFileBucket = props.secondaryFileBucket ?? props.logBucket ?? this.logBucket;
 
     this.diagnosticsLogGroup = new logs.LogGroup(this, 'DiagnosticsLogGroup', {
@@ -363,29 +366,41 @@ export class LogAggregators extends Construct implements ILogAggregators {
     return namespace;
   }
 
-  private newLogBucket(): s3.Bucket {
+  private newLogBucket(encryptionKey: kms.IKey | undefined): s3.Bucket {
     const accessLogs = new s3.Bucket(this, 'AccessLogBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
+      ...versionedLogBucketProps([{ expiration: Duration.days(365) }]),
     });
+    enableEventBridge(accessLogs);
+    acknowledgeServiceLogBucket(accessLogs, 'S3 server access logging writes', 'logBucket');
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket receives the server access logs of the log bucket; logging its own access would recurse without adding an audit trail.',
     });
-    return new s3.Bucket(this, 'LogBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
+    const logBucket = new s3.Bucket(this, 'LogBucket', {
+      // fluent-plugin-s3 and the secondary-file shippers write with their task roles, which get
+      // this key's encrypt grants (CT.S3.PR.10); S3 Bucket Keys keep the KMS requests few.
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: encryptionKey ?? newKey(this, 'LogBucketKey', {
+        description: `Encrypts the log bucket of ${this.node.path}`,
+        removalPolicy: RemovalPolicy.RETAIN,
+      }),
+      bucketKeyEnabled: true,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'log-bucket/',
       removalPolicy: RemovalPolicy.RETAIN,
       // Logs are read rarely after the first weeks: the cheaper class keeps the cost case.
-      lifecycleRules: [{ transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] }],
+      ...versionedLogBucketProps([{ transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] }]),
     });
+    enableEventBridge(logBucket);
+    acknowledgeObjectLock(logBucket, 'logBucket');
+    return logBucket;
   }
 
   private addAggregator(options: LogTypeOptions, props: LogAggregatorsProps): LogAggregator {
@@ -421,7 +436,8 @@ export class LogAggregators extends Construct implements ILogAggregators {
         actions: ['s3:PutObject'],
         resources: [bucket.arnForObjects(`${prefix}*`)],
       }));
-      bucket.encryptionKey?.grantEncrypt(taskDefinition.taskRole);
+      // fluent-plugin-s3 writes each chunk with one PutObject: a data key is all it needs.
+      bucket.encryptionKey?.grant(taskDefinition.taskRole, 'kms:GenerateDataKey');
     } else {
       const logGroup = options.output.logGroup ?? new logs.LogGroup(scope, 'OutputLogGroup', {
         retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,

@@ -13,6 +13,7 @@ import { allowForwarders } from './private/network';
 import { forwarderPluginId, OverflowAction, renderForwarderConfig, UNMATCHED_ROUTE } from './private/fluentd-config';
 import { addSecondaryFileShipper, SECONDARY_KEY_ROOT } from './private/secondary-shipper';
 import { addRouteAlarms, addTelemetryFilters, FluentdMetricName, fluentdMetric } from './private/telemetry';
+import { acknowledgeControl } from '../../private/guard';
 import { acknowledgeWildcards } from '../../private/nag';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 
@@ -164,6 +165,12 @@ export class LogForwarder extends Construct implements ec2.IConnectable {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', { networkMode: ecs.NetworkMode.HOST });
+    acknowledgeControl(this.taskDefinition, 'ecs_awsvpc_networking_enabled_check',
+      'The per-host forwarder must listen on the host\'s own loopback address: the Docker fluentd log driver of every task on the ' +
+      'instance connects to 127.0.0.1:24224 from the Docker daemon, which only host network mode offers (an awsvpc task has its own ENI address).');
+    acknowledgeControl(this.taskDefinition, 'ecs_task_definition_user_for_host_mode_check',
+      'fluentd itself runs as the image\'s non-root user and is not privileged; the root containers are the init container that chowns ' +
+      'the host buffer folder and the secondary-file shipper (only DAC_OVERRIDE), both without listening ports.');
     const fluentd = fluentdContainerParts(this.taskDefinition, {
       image: props.image ?? FluentdImage.FORWARDER_V1_17,
       config: this.fluentdConfig,

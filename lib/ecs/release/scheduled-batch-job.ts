@@ -10,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { acknowledgeControl } from '../../private/guard';
 import { newKey } from '../../private/kms';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 import { encryptedLogGroup } from './private/logs';
@@ -263,6 +264,8 @@ export class ScheduledBatchJob extends Construct {
         id: 'AwsSolutions-SQS3',
         reason: 'This queue is itself the dead-letter queue of the schedule target; a DLQ of a DLQ would only move the problem.',
       });
+      acknowledgeControl(queue, 'sqs_dlq_check',
+        'This queue is itself the dead-letter queue of the schedule\'s target; nothing consumes it, so a dead-letter queue of its own would never receive anything.');
       this.deadLetterQueue = queue;
     }
 

@@ -5,11 +5,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { HandlerFunction } from '../../private/handler-function';
 import { acknowledgeWildcards } from '../../private/nag';
 import { duplicatesOf, invalidProp, requireIntegerInRange, requireNumberInRange, requireOrdered } from '../../private/validation';
 import { NewRelicRegion } from './newrelic-region';
+import { notifyAlarmTopic } from './private/alarm-topic';
 
 /** One New Relic application mapped to a CloudWatch dimension value. */
 export interface NewRelicServiceMapping {
@@ -142,6 +144,11 @@ export interface NewRelicMetricBridgeProps {
    * @default 3
    */
   readonly maxAttempts?: number;
+  /**
+   * Topic the errors alarm (failed or missing polls) notifies (Control Tower CT.CLOUDWATCH.PR.1).
+   * @default - no action: add yours to `errorsAlarm`
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /** Lambda's limit on the total size of environment variables. */
@@ -248,6 +255,7 @@ export class NewRelicMetricBridge extends Construct {
       datapointsToAlarm: 3,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    notifyAlarmTopic(this.errorsAlarm, props.alarmTopic, 'failed or missing New Relic polls', 'errorsAlarm');
   }
 
   /** The published metric of one mapped service (one-minute period, average). */

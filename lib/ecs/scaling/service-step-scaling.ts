@@ -2,9 +2,11 @@ import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 import type { IAppService } from '../services/app-service';
+import { notifyAlarmTopic } from './private/alarm-topic';
 import { adjustmentsFor, Direction, requireCooldown, requireDeadBand, stepAlarm, validateSteps } from './private/step-policy';
 import { ScalingStep } from './scaling-step';
 
@@ -32,6 +34,12 @@ export interface ServiceStepScalingProps {
    * @default - -1 task below 30
    */
   readonly scaleInSteps?: ScalingStep[];
+  /**
+   * Topic the missing-data alarm notifies (Control Tower CT.CLOUDWATCH.PR.1): while the metric is
+   * missing the service is neither scaled in nor out.
+   * @default - no action: add yours to `missingDataAlarm`
+   */
+  readonly alarmTopic?: sns.ITopic;
   /**
    * Time after a scale-out before another scale-out.
    * @default Duration.minutes(1)
@@ -109,6 +117,7 @@ export class ServiceStepScaling extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       alarmDescription: `The scaling metric of ${path} is missing (no data, stale data or an error at the source): it is neither scaled in nor out until it returns`,
     });
+    notifyAlarmTopic(this.missingDataAlarm, props.alarmTopic, 'a missing scaling metric', 'missingDataAlarm');
   }
 
   /** One direction: the step policy (`<id>`) and the alarm that triggers it (`<id>Alarm`). */

@@ -62,6 +62,14 @@ export interface AppServiceOptions {
    */
   readonly user?: string;
   /**
+   * Run the application container (and the web service's proxy) with a read-only root filesystem
+   * (Control Tower CT.ECS.PR.6). The library then mounts an empty task volume at `/tmp` in each, so
+   * the image must write nowhere else: for Rails, log to stdout and point `tmp/` (pids, cache) at
+   * `/tmp`, e.g. with a symlink in the image.
+   * @default false
+   */
+  readonly readonlyRootFilesystem?: boolean;
+  /**
    * Time between SIGTERM and SIGKILL when ECS stops a task; ECS accepts at most 120 seconds per
    * container (longer waits come from the agent's ECS_CONTAINER_STOP_TIMEOUT, see WorkerService).
    * @default - 30 seconds for the web service, 120 seconds for the worker

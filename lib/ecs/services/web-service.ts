@@ -10,9 +10,11 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { AppServiceOptions, IAppService } from './app-service';
-import { addAppService, addAppTaskDefinition, disableScaleIn, registerInCloudMap, validateAppServiceOptions } from './private/app-service-parts';
+import { addAppService, addAppTaskDefinition, disableScaleIn, mountWritableTmp, registerInCloudMap, rejectRootUser, validateAppServiceOptions } from './private/app-service-parts';
 import { ForwarderLogging } from '../logging/log-driver';
+import { acknowledgeServiceLogBucket, enableEventBridge, versionedLogBucketProps } from '../private/log-buckets';
 import { ignoreRedundantDependsOn } from '../../private/cfn-lint';
+import { acknowledgeControl } from '../../private/guard';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 
 /** Props of a {@link WebService}. */
@@ -44,6 +46,12 @@ export interface WebServiceProps extends AppServiceOptions {
    */
   readonly publicLoadBalancer?: boolean;
   /**
+   * Protect the load balancer from deletion (Control Tower CT.ELASTICLOADBALANCING.PR.5); a stack
+   * delete then fails until it is turned off again.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+  /**
    * Bucket of the load balancer's access logs.
    * @default - a new encrypted bucket
    */
@@ -59,6 +67,12 @@ export interface WebServiceProps extends AppServiceOptions {
    * @default 80
    */
   readonly proxyPort?: number;
+  /**
+   * The user the proxy runs as, e.g. "101" for `nginx-unprivileged`; root is rejected.
+   * @default - the image's user: the task definition is then acknowledged for Control Tower
+   * CT.ECS.PR.3 (non-root user) as this option
+   */
+  readonly proxyUser?: string;
   /**
    * Fluentd tag of the proxy's output.
    * @default 'nginx'
@@ -113,12 +127,21 @@ export class WebService extends Construct implements IAppService {
         containerName: 'proxy',
         image: props.proxyImage,
         memoryLimitMiB: 128,
+        user: props.proxyUser,
+        readonlyRootFilesystem: props.readonlyRootFilesystem ?? false,
         essential: true,
         portMappings: [{ containerPort: proxyPort, hostPort: 0, protocol: ecs.Protocol.TCP }],
         logging: ForwarderLogging.logDriver(this, props.proxyLogTag ?? 'nginx'),
         stopTimeout: props.stopTimeout ?? Duration.seconds(30),
       });
       this.proxyContainer.addLink(this.container, 'app');
+      if (props.readonlyRootFilesystem) mountWritableTmp(this.taskDefinition, this.proxyContainer);
+      if (props.proxyUser === undefined) {
+        acknowledgeControl(this.taskDefinition, 'ecs_task_definition_nonroot_user_check',
+          'The application container runs as a non-root user (user, root rejected); the proxy runs as its image\'s user, which only the ' +
+          'image knows: proxyUser names it (e.g. "101" for nginx-unprivileged) and puts it in the container definition.',
+          'proxyUser');
+      }
       target = { containerName: 'proxy', containerPort: proxyPort };
     }
 
@@ -127,7 +150,13 @@ export class WebService extends Construct implements IAppService {
       vpc: props.cluster.vpc,
       internetFacing: props.publicLoadBalancer ?? true,
       dropInvalidHeaderFields: true,
+      deletionProtection: props.deletionProtection,
     });
+    if (!props.deletionProtection) {
+      acknowledgeControl(this.loadBalancer, 'elbv2_deletion_protection_enabled_check',
+        'Deletion protection makes every stack delete (examples, per-PR environments) fail until someone turns it off by hand; ' +
+        'deletionProtection: true turns it on for long-lived environments.', 'deletionProtection');
+    }
     this.logAccessLogs(accessLogBucket, 'alb');
     if (props.publicLoadBalancer ?? true) {
       for (const sg of this.loadBalancer.connections.securityGroups) {
@@ -150,6 +179,9 @@ export class WebService extends Construct implements IAppService {
       this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open });
     } else {
       this.listener = this.loadBalancer.addListener('HttpListener', { port: 80, open });
+      acknowledgeControl(this.listener, 'alb_http_to_https_redirection_check',
+        'Without a certificate the load balancer has no HTTPS listener to redirect to; certificate adds one on 443 and turns this ' +
+        'port-80 listener into a redirect to it.', 'certificate');
     }
     if (!open) {
       for (const port of props.certificate ? [443, 80] : [80]) {
@@ -228,8 +260,10 @@ export class WebService extends Construct implements IAppService {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
+      ...versionedLogBucketProps([{ expiration: Duration.days(365) }]),
     });
+    enableEventBridge(bucket);
+    acknowledgeServiceLogBucket(bucket, 'Elastic Load Balancing writes access logs', 'accessLogBucket');
     Validations.of(bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket only receives the load balancer access logs; logging access to the access-log bucket itself would recurse.',
@@ -251,8 +285,10 @@ export class WebService extends Construct implements IAppService {
       invalidProp(this, 'cloudMap.containerPort', published, `is not the port the load balancer targets (${targetPort})`,
         'Leave cloudMap.containerPort unset to publish that port; callers then go through the same container as the load balancer.');
     }
-    if (props.proxyImage === undefined && (props.proxyPort !== undefined || props.proxyLogTag !== undefined)) {
-      invalidProp(this, props.proxyPort !== undefined ? 'proxyPort' : 'proxyLogTag', props.proxyPort ?? props.proxyLogTag, 'is set but proxyImage is not', 'Set proxyImage to add the proxy, or remove the proxy options.');
+    if (props.proxyImage === undefined) {
+      const setOption = (['proxyPort', 'proxyLogTag', 'proxyUser'] as const).find((name) => props[name] !== undefined);
+      if (setOption) invalidProp(this, setOption, props[setOption], 'is set but proxyImage is not', 'Set proxyImage to add the proxy, or remove the proxy options.');
     }
+    rejectRootUser(this, 'proxyUser', props.proxyUser, 'runs the proxy as root', 'Use the image\'s unprivileged user, e.g. "101" for nginx-unprivileged.');
   }
 }

@@ -1,7 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { NewRelicMetricBridge, NewRelicMetricBridgeProps, NewRelicRegion } from '../../../lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { API_KEY_ARN, scalingFixture } from './fixture';
+import { acknowledgedControls } from '../support/fixtures';
 
 const SELECT = 'average(newrelic.unicorn.busy_workers) / average(newrelic.unicorn.workers) * 100';
 
@@ -81,6 +83,22 @@ describe('defaults', () => {
 test('the EU region uses the EU endpoint', () => {
   const { template } = bridge({ region: NewRelicRegion.EU });
   template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ NEW_RELIC_ENDPOINT: 'https://api.eu.newrelic.com/graphql' }) } });
+});
+
+describe('alarm actions (Control Tower CT.CLOUDWATCH.PR.1)', () => {
+  test('without alarmTopic the errors alarm has no action, acknowledged as the alarmTopic option', () => {
+    const { template, bridge: b } = bridge();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent(), Threshold: 1 });
+    expect(acknowledgedControls(b.errorsAlarm).cloudwatch_alarm_action_check).toMatch(/^\[option `alarmTopic`\] /);
+  });
+
+  test('with alarmTopic the errors alarm notifies the topic and nothing is acknowledged', () => {
+    const f = scalingFixture();
+    const topic = new sns.Topic(f.stack, 'Topic');
+    const b = new NewRelicMetricBridge(f.stack, 'Bridge', { accountId: 1234567, apiKeySecret: f.apiKey, nrqlSelect: SELECT, services: [{ newRelicName: 'worker' }], alarmTopic: topic });
+    Template.fromStack(f.stack).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: f.stack.resolve((topic.node.defaultChild as sns.CfnTopic).logicalId) }] });
+    expect(acknowledgedControls(b.errorsAlarm)).toEqual({});
+  });
 });
 
 describe('validation', () => {

@@ -2,7 +2,9 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { ServiceStepScaling, ServiceStepScalingProps } from '../../../lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { scalingFixture } from './fixture';
+import { acknowledgedControls } from '../support/fixtures';
 
 const metric = new cloudwatch.Metric({ namespace: 'NewRelic', metricName: 'BusyWorkerRatio', dimensionsMap: { ServiceName: 'worker' }, period: Duration.minutes(1) });
 
@@ -89,6 +91,24 @@ test('custom steps become offsets from each alarm threshold', () => {
     ] },
   });
   template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 20, ComparisonOperator: 'LessThanOrEqualToThreshold' });
+});
+
+describe('missing-data alarm actions (Control Tower CT.CLOUDWATCH.PR.1)', () => {
+  test('without alarmTopic the missing-data alarm has no action, acknowledged as the alarmTopic option', () => {
+    const { scaling, template, stack } = scale();
+    const alarm = template.toJSON().Resources[stack.resolve((scaling.missingDataAlarm.node.defaultChild as cloudwatch.CfnAlarm).logicalId)];
+    expect(alarm.Properties.AlarmActions).toBeUndefined();
+    expect(acknowledgedControls(scaling.missingDataAlarm).cloudwatch_alarm_action_check).toMatch(/^\[option `alarmTopic`\] /);
+  });
+
+  test('with alarmTopic the missing-data alarm notifies the topic and nothing is acknowledged', () => {
+    const f = scalingFixture();
+    const topic = new sns.Topic(f.stack, 'Topic');
+    const scaling = new ServiceStepScaling(f.stack, 'Scaling', { service: f.appService(), metric, alarmTopic: topic });
+    const alarm = Template.fromStack(f.stack).toJSON().Resources[f.stack.resolve((scaling.missingDataAlarm.node.defaultChild as cloudwatch.CfnAlarm).logicalId)];
+    expect(alarm.Properties.AlarmActions).toEqual([{ Ref: f.stack.resolve((topic.node.defaultChild as sns.CfnTopic).logicalId) }]);
+    expect(acknowledgedControls(scaling.missingDataAlarm)).toEqual({});
+  });
 });
 
 describe('validation', () => {

@@ -1,6 +1,7 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { IConstruct } from 'constructs';
 import { CapacityCluster } from '../../../lib';
 import { testStack } from '../../support/app';
 
@@ -24,3 +25,16 @@ export function importedCluster(): { stack: Stack; cluster: ecs.ICluster } {
   const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'test', vpc, securityGroups: [] });
   return { stack, cluster };
 }
+
+/** The Control Tower rules acknowledged on exactly this construct: rule name → reason (with its `[exempt]` / `[option x]` kind). */
+export function acknowledgedControls(construct: IConstruct): Record<string, string> {
+  const controls: Record<string, string> = {};
+  for (const entry of construct.node.metadata) {
+    if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+    for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+      if (id.startsWith(CFN_GUARD_PREFIX)) controls[id.slice(CFN_GUARD_PREFIX.length)] = reason;
+    }
+  }
+  return controls;
+}
+const CFN_GUARD_PREFIX = 'cdk-validator-cfnguard::';

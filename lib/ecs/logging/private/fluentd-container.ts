@@ -3,11 +3,17 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { FluentdImage } from '../fluentd-image';
 import { fluentdCommand } from './fluentd-config';
+import { acknowledgeControl } from '../../../private/guard';
 
 /** The environment variable that carries the generated configuration into the container. */
 export const FLUENTD_CONFIG_ENV = 'FLUENTD_GENERATED_CONFIG';
-/** Where the container command writes it: /tmp is writable for any user in every fluentd image. */
+/**
+ * Where the container command writes it: in /tmp, the one writable path of the read-only root
+ * filesystem besides the buffers (a task volume the init container opens to every user).
+ */
 export const FLUENTD_CONFIG_PATH = '/tmp/fluentd-generated.conf';
+/** fluentd's scratch space: the configuration file, and Ruby's Tempfile (fluent-plugin-s3 compresses chunks there). */
+export const FLUENTD_TMP_PATH = '/tmp';
 export const FLUENTD_BUFFER_PATH = '/fluentd/buffer';
 export const FLUENTD_FAILED_PATH = '/fluentd/buffer/failed';
 /** The user the official fluentd images create. */
@@ -25,13 +31,19 @@ export interface FluentdContainerOptions {
   readonly portMappings: ecs.PortMapping[];
 }
 
+/** Hard limit of the init container: a shell running mkdir, chown and chmod. */
+const INIT_MEMORY_LIMIT_MIB = 64;
+
 /**
  * Adds a fluentd container that writes its generated configuration from an environment variable
- * and runs as the image's non-root user, plus a short-lived init container that hands the host
- * buffer folder (created by Docker as root) to that user.
+ * and runs as the image's non-root user on a read-only root filesystem, plus a short-lived init
+ * container that hands the host buffer folder (created by Docker as root) to that user and opens
+ * the task's /tmp volume to it.
  */
 export function fluentdContainerParts(taskDefinition: ecs.TaskDefinition, options: FluentdContainerOptions): ecs.ContainerDefinition {
   taskDefinition.addVolume({ name: 'buffer', host: { sourcePath: options.hostPath } });
+  // Emptied with the task: only the configuration file and Tempfiles live here.
+  taskDefinition.addVolume({ name: 'fluentd-tmp' });
   const image = options.image.toContainerImage();
   const logging = ecs.LogDrivers.awsLogs({ logGroup: options.logGroup, streamPrefix: options.streamPrefix, mode: ecs.AwsLogDriverMode.NON_BLOCKING });
 
@@ -39,12 +51,17 @@ export function fluentdContainerParts(taskDefinition: ecs.TaskDefinition, option
     image,
     essential: false,
     memoryReservationMiB: 32,
+    memoryLimitMiB: INIT_MEMORY_LIMIT_MIB,
     user: '0',
+    readonlyRootFilesystem: true,
     entryPoint: ['sh', '-c'],
-    command: [`mkdir -p ${FLUENTD_FAILED_PATH} && chown -R ${FLUENTD_USER}:${FLUENTD_USER} ${FLUENTD_BUFFER_PATH}`],
+    command: [`mkdir -p ${FLUENTD_FAILED_PATH} && chown -R ${FLUENTD_USER}:${FLUENTD_USER} ${FLUENTD_BUFFER_PATH} && chmod 1777 ${FLUENTD_TMP_PATH}`],
     logging,
   });
-  init.addMountPoints({ containerPath: FLUENTD_BUFFER_PATH, sourceVolume: 'buffer', readOnly: false });
+  init.addMountPoints(
+    { containerPath: FLUENTD_BUFFER_PATH, sourceVolume: 'buffer', readOnly: false },
+    { containerPath: FLUENTD_TMP_PATH, sourceVolume: 'fluentd-tmp', readOnly: false },
+  );
 
   const fluentd = taskDefinition.addContainer('Fluentd', {
     image,
@@ -52,6 +69,8 @@ export function fluentdContainerParts(taskDefinition: ecs.TaskDefinition, option
     memoryLimitMiB: options.memoryLimitMiB,
     cpu: options.cpu,
     user: FLUENTD_USER,
+    // fluentd writes only its buffers, secondary files (the buffer volume) and /tmp (a task volume).
+    readonlyRootFilesystem: true,
     entryPoint: ['sh', '-c'],
     command: [fluentdCommand(FLUENTD_CONFIG_ENV, FLUENTD_CONFIG_PATH, options.image.fluentdArgs)],
     environment: { [FLUENTD_CONFIG_ENV]: reviewableText(options.config) },
@@ -60,8 +79,15 @@ export function fluentdContainerParts(taskDefinition: ecs.TaskDefinition, option
     stopTimeout: Duration.seconds(120),
     logging,
   });
-  fluentd.addMountPoints({ containerPath: FLUENTD_BUFFER_PATH, sourceVolume: 'buffer', readOnly: false });
+  fluentd.addMountPoints(
+    { containerPath: FLUENTD_BUFFER_PATH, sourceVolume: 'buffer', readOnly: false },
+    { containerPath: FLUENTD_TMP_PATH, sourceVolume: 'fluentd-tmp', readOnly: false },
+  );
   fluentd.addContainerDependencies({ container: init, condition: ecs.ContainerDependencyCondition.SUCCESS });
+  acknowledgeControl(taskDefinition, 'ecs_task_definition_nonroot_user_check',
+    'fluentd runs as its image\'s non-root user; the only root containers are the init container (BufferOwner), which chowns the ' +
+    'host buffer folder Docker creates as root, and the secondary-file shipper, which removes fluentd\'s files with only DAC_OVERRIDE; ' +
+    'the fluent uid differs between fluentd images, so no fixed uid can own the folder ahead of time.');
 
   Validations.of(taskDefinition).acknowledge({
     id: 'AwsSolutions-ECS2',

@@ -117,6 +117,8 @@ export function addSecondaryFileShipper(scope: Construct, taskDefinition: ecs.Ta
     actions: ['s3:PutObject'],
     resources: [options.bucket.arnForObjects(`${options.keyPrefix}*`)],
   }));
-  options.bucket.encryptionKey?.grantEncrypt(taskDefinition.taskRole);
+  // A PutObject into an SSE-KMS bucket needs a data key; `aws s3 mv` uploads files over 8 MB in
+  // parts, and completing a multipart upload needs kms:Decrypt too.
+  options.bucket.encryptionKey?.grant(taskDefinition.taskRole, 'kms:GenerateDataKey', 'kms:Decrypt');
   return shipper;
 }

@@ -7,6 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { acknowledgeControl } from '../../../private/guard';
 
 /**
  * An SNS publish of the release result before `then`, or `then` alone without a topic. A lost
@@ -56,6 +57,8 @@ export function imagePushRule(scope: Construct, stateMachine: sfn.IStateMachine,
     id: 'AwsSolutions-SQS3',
     reason: 'This queue is itself the dead-letter queue of the image push rule target; a DLQ of a DLQ would only move the problem.',
   });
+  acknowledgeControl(deadLetterQueue, 'sqs_dlq_check',
+    'This queue is itself the dead-letter queue of the image-push rule\'s target; nothing consumes it, so a dead-letter queue of its own would never receive anything.');
   rule.addTarget(new eventsTargets.SfnStateMachine(stateMachine, {
     input: events.RuleTargetInput.fromObject({
       trigger: 'ecr-push',

@@ -4,12 +4,17 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { ForwarderLogging } from '../../logging/log-driver';
+import { acknowledgeControl } from '../../../private/guard';
 import { acknowledgeWildcards } from '../../../private/nag';
 import { invalidProp, requireDnsLabel, requireDurationInRange, requireHostName, requireIntegerInRange, requireOrdered, requirePort } from '../../../private/validation';
 import type { AppServiceCloudMapOptions, AppServiceOptions } from '../app-service';
 
 /** The largest stopTimeout the ECS API accepts in a container definition. */
 const MAX_CONTAINER_STOP_TIMEOUT_SECONDS = 120;
+/** The empty task volume at /tmp of read-only application containers. */
+const TMP_VOLUME = 'tmp';
+/** Task definitions that have the volume already (TaskDefinition keeps its volumes private). */
+const withTmpVolume = new WeakSet<ecs.TaskDefinition>();
 
 /** Names of environment variables that must come through `secrets` instead. */
 const SECRET_LIKE_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY|MASTER_?KEY)/i;
@@ -37,10 +42,7 @@ export function validateAppServiceOptions(scope: Construct, props: AppServiceOpt
   requireOrdered(scope, 'minTaskCount', props.minTaskCount ?? 2, 'maxTaskCount', props.maxTaskCount ?? 10);
   requireIntegerInRange(scope, 'targetCpuUtilizationPercent', props.targetCpuUtilizationPercent, 10, 95);
   requireIntegerInRange(scope, 'memoryLimitMiB', props.memoryLimitMiB, 64, 120000);
-  const user = props.user;
-  if (user !== undefined && !Token.isUnresolved(user) && /^(0|root)(:|$)/.test(user.trim())) {
-    invalidProp(scope, 'user', user, 'runs the application as root', 'Use an unprivileged user such as "1000:1000" (and own the app folders in the image).');
-  }
+  rejectRootUser(scope, 'user', props.user, 'runs the application as root', 'Use an unprivileged user such as "1000:1000" (and own the app folders in the image).');
   if (props.stopTimeout !== undefined && !Token.isUnresolved(props.stopTimeout.toSeconds())) {
     const seconds = props.stopTimeout.toSeconds();
     if (seconds < 2 || seconds > MAX_CONTAINER_STOP_TIMEOUT_SECONDS) {
@@ -60,6 +62,13 @@ export function validateAppServiceOptions(scope: Construct, props: AppServiceOpt
   }
 }
 
+/** Fails when a literal `user` is root (uid 0 or `root`, with or without a group); Tokens pass. */
+export function rejectRootUser(scope: Construct, prop: string, user: string | undefined, problem: string, fix: string): void {
+  if (user !== undefined && !Token.isUnresolved(user) && /^(0|root)(:|$)/.test(user.trim())) {
+    invalidProp(scope, prop, user, problem, fix);
+  }
+}
+
 /**
  * The EC2 task definition (`TaskDefinition`) with one non-root application container (`App`) that
  * logs to the per-host forwarder asynchronously and takes secrets only through `ecs.Secret`.
@@ -76,10 +85,22 @@ export function addAppTaskDefinition(scope: Construct, props: AppServiceOptions,
     memoryLimitMiB: props.memoryLimitMiB ?? 1024,
     cpu: props.cpu ?? 512,
     user: props.user ?? '1000:1000',
+    readonlyRootFilesystem: props.readonlyRootFilesystem ?? false,
     stopTimeout: props.stopTimeout ?? defaultStopTimeout,
     logging: ForwarderLogging.logDriver(scope, props.logTag),
     essential: true,
   });
+  if (props.readonlyRootFilesystem) {
+    mountWritableTmp(taskDefinition, container);
+  } else {
+    acknowledgeControl(taskDefinition, 'ecs_containers_readonly_access_check',
+      'Application images (Rails: tmp/pids and tmp/cache under the app root) usually write inside their root filesystem; ' +
+      'readonlyRootFilesystem: true makes the app (and proxy) root read-only and mounts an empty task volume at /tmp for their writes.',
+      'readonlyRootFilesystem');
+  }
+  acknowledgeControl(taskDefinition, 'ecs_awsvpc_networking_enabled_check',
+    'The talk\'s unicorn design packs many tasks per instance in bridge mode with dynamic host ports behind the load balancer; ' +
+    'awsvpc would need an ENI per task, which caps tasks per instance far below that without ENI trunking.');
   if (props.environment && Object.keys(props.environment).length > 0) {
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
@@ -91,6 +112,14 @@ export function addAppTaskDefinition(scope: Construct, props: AppServiceOptions,
     { finding: /^Resource::\*$/, actions: /^ecr:GetAuthorizationToken$/, reason: 'ecr:GetAuthorizationToken (pulling the image from ECR) has no resource-level permissions; the pull itself is limited to the repository.' },
   ]);
   return { taskDefinition, container };
+}
+
+/** Gives a read-only container the task's empty `tmp` volume at /tmp (created once per task definition). */
+export function mountWritableTmp(taskDefinition: ecs.TaskDefinition, container: ecs.ContainerDefinition): void {
+  // Task-scoped and emptied with the task; Docker fills a new volume from the image's /tmp (mode 1777).
+  if (!withTmpVolume.has(taskDefinition)) taskDefinition.addVolume({ name: TMP_VOLUME });
+  withTmpVolume.add(taskDefinition);
+  container.addMountPoints({ containerPath: '/tmp', sourceVolume: TMP_VOLUME, readOnly: false });
 }
 
 /**
