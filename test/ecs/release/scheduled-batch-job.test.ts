@@ -5,6 +5,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { ScheduledBatchJob, ScheduledBatchJobProps } from '../../../lib/ecs/release';
 import { releaseFixture, ReleaseFixture } from './fixtures';
 import { aslOf, runLocally } from './local-sfn';
+import { acknowledgedControls } from '../support/fixtures';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -94,10 +95,15 @@ describe('ScheduledBatchJob runner, executed locally', () => {
 describe('ScheduledBatchJob resources', () => {
   let f: ReleaseFixture;
   let template: Template;
+  let dailyReport: ScheduledBatchJob;
   beforeAll(() => {
     f = releaseFixture();
-    job(f);
+    dailyReport = job(f);
     template = Template.fromStack(f.stack);
+  });
+
+  test('the dead-letter queue is exempt from having a dead-letter queue of its own (Control Tower CT.SQS.PR.1), and only from that', () => {
+    expect(Object.keys(acknowledgedControls(dailyReport.deadLetterQueue))).toEqual(['sqs_dlq_check']);
   });
 
   test('the schedule starts the runner with a flexible window, a retry policy and a dead-letter queue', () => {
