@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as https from 'https';
 import * as os from 'os';
 import * as path from 'path';
+import * as esbuild from 'esbuild';
 import {
   eksToken, KUBE_LISTS, KUBE_PAGE_LIMIT, KubeEndpoint, KubeSnapshotOptions, parseCpuMilli, parseMemoryMiB, readEksCluster, readEksClusters,
 } from '../../handlers/panopticon-api/kubernetes';
@@ -247,6 +248,23 @@ describe('EKS snapshot fault matrix', () => {
   test('parses Kubernetes quantities and refuses malformed ones', () => {
     expect([parseCpuMilli('250m'), parseCpuMilli('2'), parseCpuMilli('0.5'), parseCpuMilli('lots')]).toEqual([250, 2000, 500, undefined]);
     expect([parseMemoryMiB('512Mi'), parseMemoryMiB('1Gi'), parseMemoryMiB('1048576'), parseMemoryMiB('1e6'), parseMemoryMiB('-1Mi')]).toEqual([512, 1024, 1, 1, undefined]);
+  });
+});
+
+describe('the reader as the Lambda bundles it (esbuild with the asset build\'s options: unused client modules dropped)', () => {
+  test('reads ten times the talk scale in the same 6 calls, and still reports a partial answer as unreadable', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { handlerBuildOptions } = require('../../scripts/build-assets.js');
+    // Inside the project, so the bundle finds its externals (@smithy/*) as the Lambda runtime provides them.
+    const outfile = path.join(__dirname, '..', '..', 'node_modules', '.cache', 'panopticon-test', 'kubernetes.js');
+    await esbuild.build({ ...handlerBuildOptions(path.join('handlers', 'panopticon-api', 'kubernetes.ts'), outfile), logLevel: 'silent' });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bundled: typeof import('../../handlers/panopticon-api/kubernetes') = require(outfile);
+    current = fakeApi(kubeObjects(10));
+    const view = await bundled.readEksCluster('platform', endpoint(), { sleep: noSleep });
+    expect([view.error, view.kubernetesCalls, view.pods.length, view.nodes.length]).toEqual([undefined, 6, 540, 290]);
+    current = fakeApi(kubeObjects(10), (p) => (p.includes('continue=') ? { status: 410, body: { kind: 'Status' } } : undefined));
+    expect((await bundled.readEksCluster('platform', endpoint(), { sleep: noSleep })).error).toMatch(/pods answered HTTP 410/);
   });
 });
 
