@@ -7,7 +7,7 @@ import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PullRequestIngressOptions } from './pull-request-environment';
-import { logLoadBalancerAccess, newAccessLogBucket } from '../private/load-balancer';
+import { acknowledgeLoadBalancerChoices, logLoadBalancerAccess, newAccessLogBucket } from '../private/load-balancer';
 import { requireParentDomain } from '../private/validation';
 
 export interface PullRequestIngressProps {
@@ -38,6 +38,12 @@ export interface PullRequestIngressProps {
    * @default true
    */
   readonly internetFacing?: boolean;
+  /**
+   * Deletion protection of the load balancer (AWS Control Tower CT.ELASTICLOADBALANCING.PR.5):
+   * a stack delete then stops until someone turns it off.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -68,6 +74,7 @@ export class PullRequestIngress extends Construct {
       vpc: props.vpc,
       internetFacing: open,
       dropInvalidHeaderFields: true,
+      deletionProtection: props.deletionProtection ?? false,
     });
     logLoadBalancerAccess(this.loadBalancer, props.accessLogBucket ?? newAccessLogBucket(this, 'AccessLogBucket'), 'pull-requests');
     // The same construct id whether HTTP or HTTPS: adding a certificate later updates this
@@ -78,6 +85,7 @@ export class PullRequestIngress extends Construct {
       ? { port: 443, certificates: [props.certificate], sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS, open, defaultAction: notFound }
       : { port: 80, open, defaultAction: notFound });
     if (props.certificate) this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open });
+    acknowledgeLoadBalancerChoices(this.loadBalancer, props.certificate ? undefined : this.listener, props.deletionProtection ?? false);
     if (open) {
       for (const sg of this.loadBalancer.connections.securityGroups) {
         Validations.of(sg).acknowledge({
