@@ -13,7 +13,7 @@ module.exports = async () => {
   // and so do the tests: the same package code, in the format jest loads.
   for (const [pkg, file] of Object.entries(ESM_ONLY)) {
     await esbuild.build({
-      stdin: { contents: `module.exports = require(${JSON.stringify(pkg)});`, resolveDir: esmCache, loader: 'js' },
+      stdin: { contents: `module.exports = require(${JSON.stringify(pkg)});`, resolveDir: path.join(__dirname, '..', '..'), loader: 'js' },
       bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', outfile: path.join(esmCache, file),
     });
   }
