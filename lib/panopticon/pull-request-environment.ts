@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/naming';
+import { deleteServicesBeforeCapacity } from '../private/teardown';
 import { duplicatesOf, invalidProp, requireDurationInRange, requireIntegerInRange } from '../private/validation';
 
 /** Tag keys a cleanup job and the Panopticon dashboard read. */
@@ -161,6 +162,8 @@ export class PullRequestEnvironment extends Construct {
       enableFargateCapacityProviders: true,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
+    // Issue 19: the environment's delete must finish; services go before the FARGATE association.
+    deleteServicesBeforeCapacity(this.cluster);
     this.cloudMapNamespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
       name: `${this.environmentName}.internal`,
       vpc: props.vpc,
