@@ -15,17 +15,22 @@ export function deleteServicesBeforeCapacity(cluster: ecs.Cluster): void {
 }
 
 /**
- * The association aws-cdk-lib adds to a cluster. An aspect of the cluster creates it during
- * synthesis, so this dependable finds it only when dependencies are rendered (after every aspect).
+ * A dependable whose constructs are looked up only when CloudFormation dependencies are rendered,
+ * after every aspect has run: for things created later (by an aspect, or on first use).
  */
-function capacityAssociationOf(cluster: ecs.Cluster): IDependable {
+export function lazyDependable(find: () => IConstruct[]): IDependable {
   const dependable: IDependable = {};
   Dependable.implement(dependable, {
     get dependencyRoots() {
-      return cluster.node.children.filter((c) => c instanceof ecs.CfnClusterCapacityProviderAssociations);
+      return find();
     },
   });
   return dependable;
+}
+
+/** The association aws-cdk-lib adds to a cluster (an aspect of the cluster creates it during synthesis). */
+function capacityAssociationOf(cluster: ecs.Cluster): IDependable {
+  return lazyDependable(() => cluster.node.children.filter((c) => c instanceof ecs.CfnClusterCapacityProviderAssociations));
 }
 
 class ServicesBeforeCapacity implements IAspect {

@@ -7,7 +7,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addExampleStacks } from '../../examples';
 import { testApp } from '../support/app';
-import { DeleteOrder, ecsTeardownProblems } from '../support/teardown';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { addonStack, importedCluster } from '../eks/addons/test-cluster';
+import { DeleteOrder, ecsTeardownProblems, eksTeardownProblems } from '../support/teardown';
 
 const app = testApp();
 addExampleStacks(app);
@@ -20,9 +22,37 @@ describe.each(Object.keys(orders))('%s', (stackName) => {
   test('ECS: services before the capacity provider association, then providers, groups, cluster; no termination protection', () => {
     expect(ecsTeardownProblems(order)).toEqual([]);
   });
+
+  test('EKS: finalizer holders before their controllers, namespaces before the ALB controller and KEDA, Ingresses before their IngressClass', () => {
+    expect(eksTeardownProblems(order)).toEqual([]);
+  });
 });
 
 test('the ECS examples are covered (the check has clusters to look at)', () => {
   const withAssociations = Object.entries(orders).filter(([, o]) => o.ofType('AWS::ECS::ClusterCapacityProviderAssociations').length > 0).map(([name]) => name).sort();
   expect(withAssociations).toEqual(['CrossPlatformDiscovery', 'PanopticonPr101', 'PanopticonPr102', 'RailsOnEcs']);
+});
+
+test('the EKS examples are covered (Ingresses, namespaces and controllers to order)', () => {
+  const withIngress = Object.entries(orders)
+    .filter(([, o]) => o.ofType('Custom::AWSCDK-EKS-KubernetesResource').some((id) => JSON.stringify(o.properties(id).Manifest).includes('\\"kind\\":\\"Ingress\\"')))
+    .map(([name]) => name).sort();
+  expect(withIngress).toEqual(['EksMultiTeam', 'EksPlatform']);
+});
+
+test('the EKS check catches manifests left unordered (plain aws-cdk-lib: nothing orders them)', () => {
+  const stack = addonStack();
+  const cluster = importedCluster(stack);
+  new eks.HelmChart(stack, 'Controller', { cluster, chart: 'aws-load-balancer-controller', repository: 'https://aws.github.io/eks-charts', version: '1.14.0', namespace: 'kube-system' });
+  new eks.KubernetesManifest(stack, 'Class', { cluster, manifest: [{ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'alb' }, spec: { controller: 'ingress.k8s.aws/alb' } }] });
+  new eks.KubernetesManifest(stack, 'Namespace', { cluster, manifest: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }] });
+  new eks.KubernetesManifest(stack, 'Ingress', {
+    cluster, manifest: [{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'shop' }, spec: { ingressClassName: 'alb', defaultBackend: { service: { name: 'web', port: { number: 80 } } } } }],
+  });
+  const problems = eksTeardownProblems(new DeleteOrder(Template.fromStack(stack).toJSON().Resources));
+  expect(problems).toEqual([
+    expect.stringMatching(/^Namespace\w+ is not deleted before Controller\w+: the namespace's objects may carry its finalizers/),
+    expect.stringMatching(/^Ingress\w+ is not deleted before Controller\w+: Ingress need it running/),
+    expect.stringMatching(/^Ingress\w+ is not deleted before Class\w+: Ingress web would be stuck without its IngressClass alb/),
+  ]);
 });

@@ -1,4 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- reads CloudFormation JSON from a synthesized template */
+import { parseManifest } from './k8s';
+
 // Issue 19: what a stack delete does, read from the template. CloudFormation deletes a resource only
 // after every resource that depends on it (DependsOn, Ref, Fn::GetAtt, Fn::Sub) is gone, so "A is
 // deleted before B" holds exactly when A depends on B, directly or through others.
@@ -98,6 +100,47 @@ export function ecsTeardownProblems(order: DeleteOrder): string[] {
         if (!order.deletedBefore(provider, asg)) problems.push(`capacity provider ${provider} is not deleted before its group ${asg}`);
         if (!order.deletedBefore(asg, cluster)) problems.push(`group ${asg} is not deleted before cluster ${cluster}: a cluster with registered instances cannot be deleted`);
         if (order.properties(asg).NewInstancesProtectedFromScaleIn === true) problems.push(`group ${asg} protects new instances from scale-in: its delete cannot scale to zero`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Charts whose controllers put finalizers on objects of these kinds: deleted after them, those objects never go away. */
+const FINALIZER_OWNERS: ReadonlyArray<{ chart: string; kinds: readonly string[]; namespaced: boolean; why: string }> = [
+  { chart: 'aws-load-balancer-controller', kinds: ['Ingress', 'TargetGroupBinding'], namespaced: true, why: 'the controller removes the load balancer and lifts the finalizer' },
+  { chart: 'keda', kinds: ['ScaledObject', 'ScaledJob', 'TriggerAuthentication', 'ClusterTriggerAuthentication'], namespaced: true, why: 'KEDA lifts its finalizer' },
+  { chart: 'karpenter', kinds: ['NodePool', 'EC2NodeClass', 'NodeClaim'], namespaced: false, why: 'Karpenter terminates the nodes and lifts its finalizer' },
+];
+
+/**
+ * Why the Kubernetes side of an EKS stack would not delete without manual steps (empty when it
+ * deletes). The kubectl handler runs `kubectl delete`, which waits for finalizers; a finalizer whose
+ * controller is already gone holds the delete until the handler times out (aws-cdk#30452). So:
+ * objects with a controller's finalizer go before that controller's chart; a Service of type
+ * LoadBalancer too; a namespace before every such chart (what it holds may carry their finalizers);
+ * an Ingress before its IngressClass and IngressClassParams (aws-load-balancer-controller#4341).
+ */
+export function eksTeardownProblems(order: DeleteOrder): string[] {
+  const charts = new Map(order.ofType('Custom::AWSCDK-EKS-HelmChart').map((id) => [String(order.properties(id).Chart), id]));
+  const manifests = order.ofType('Custom::AWSCDK-EKS-KubernetesResource').map((id) => ({ id, objects: parseManifest(order.properties(id).Manifest) }));
+  const holding = (kind: string, name: string) => manifests.filter((m) => m.objects.some((o) => o.kind === kind && o.metadata.name === name)).map((m) => m.id);
+  const problems: string[] = [];
+  const mustPrecede = (first: string, second: string | undefined, why: string) => {
+    if (second !== undefined && first !== second && !order.deletedBefore(first, second)) problems.push(`${first} is not deleted before ${second}: ${why}`);
+  };
+  for (const { id, objects } of manifests) {
+    for (const owner of FINALIZER_OWNERS) {
+      const kinds = objects.filter((o) => owner.kinds.includes(o.kind) || (owner.chart === 'aws-load-balancer-controller' && o.kind === 'Service' && o.spec?.type === 'LoadBalancer'));
+      if (kinds.length > 0) mustPrecede(id, charts.get(owner.chart), `${[...new Set(kinds.map((o) => o.kind))].join(', ')} need it running (${owner.why})`);
+      if (owner.namespaced && objects.some((o) => o.kind === 'Namespace')) mustPrecede(id, charts.get(owner.chart), `the namespace's objects may carry its finalizers (${owner.why})`);
+    }
+    for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+      const className = ingress.spec?.ingressClassName;
+      for (const holder of holding('IngressClass', className)) mustPrecede(id, holder, `Ingress ${ingress.metadata.name} would be stuck without its IngressClass ${className}`);
+      const classes = manifests.flatMap((m) => m.objects).filter((o) => o.kind === 'IngressClass' && o.metadata.name === className);
+      for (const params of classes.map((c) => c.spec?.parameters?.name).filter((n): n is string => typeof n === 'string')) {
+        for (const holder of holding('IngressClassParams', params)) mustPrecede(id, holder, `Ingress ${ingress.metadata.name} would be stuck without IngressClassParams ${params}`);
       }
     }
   }
