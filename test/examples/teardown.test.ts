@@ -3,6 +3,8 @@
  * in stateful-resources.test.ts; this test checks the order CloudFormation deletes in and the
  * settings that would make a delete wait forever.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addExampleStacks } from '../../examples';
@@ -13,8 +15,37 @@ import { DeleteOrder, ecsTeardownProblems, eksTeardownProblems } from '../suppor
 
 const app = testApp();
 addExampleStacks(app);
+const templates = Object.fromEntries(app.node.children.filter((c): c is Stack => Stack.isStack(c)).map((stack) => [stack.stackName, Template.fromStack(stack).toJSON()]));
 const orders = Object.fromEntries(app.node.children.filter((c): c is Stack => Stack.isStack(c))
-  .map((stack) => [stack.stackName, new DeleteOrder(Template.fromStack(stack).toJSON().Resources)]));
+  .map((stack) => [stack.stackName, new DeleteOrder(templates[stack.stackName].Resources)]));
+/** Types whose deletion policy was chosen, with the reason (shared with stateful-resources.test.ts). */
+const statefulList = JSON.parse(fs.readFileSync(path.join(__dirname, 'stateful-resources.json'), 'utf-8'));
+const disposableStacks: Record<string, string> = statefulList.disposableStacks;
+/** Account-wide settings aws-cdk-lib retains, by `stack/logicalId`, with the reason. */
+const retainedSettings: Record<string, string> = statefulList.retainedSettings;
+/** Types whose deletion policy was chosen, with the reason (shared with stateful-resources.test.ts). */
+const statefulTypes: Record<string, { deletionPolicy: string; why: string }> = statefulList.types;
+
+/** Resources a delete leaves behind: DeletionPolicy other than Delete. */
+function survivors(stackName: string): Array<{ id: string; type: string; policy: string }> {
+  return Object.entries<{ Type: string; DeletionPolicy?: string }>(templates[stackName].Resources)
+    .filter(([, r]) => (r.DeletionPolicy ?? 'Delete') !== 'Delete')
+    .map(([id, r]) => ({ id, type: r.Type, policy: r.DeletionPolicy! }));
+}
+
+afterAll(() => {
+  if (!process.env.TEARDOWN_REPORT) return;
+  const lines = Object.keys(templates).map((name) => {
+    const byType = new Map<string, number>();
+    const all = survivors(name);
+    const settings = all.filter((s) => retainedSettings[`${name}/${s.id}`] !== undefined);
+    for (const s of all.filter((x) => !settings.includes(x))) byType.set(s.type, (byType.get(s.type) ?? 0) + 1);
+    const kept = [...[...byType].map(([type, n]) => `${n} × ${type} (${statefulTypes[type]?.why ?? 'no reason listed'})`),
+      ...settings.map((s) => `${s.type} ${s.id} (${retainedSettings[`${name}/${s.id}`]})`)];
+    return `- ${name}: ${kept.length === 0 ? 'nothing survives a delete' : kept.join('; ')}`;
+  });
+  process.stdout.write(`\nRetained on delete, per example stack:\n${lines.join('\n')}\n`);
+});
 
 describe.each(Object.keys(orders))('%s', (stackName) => {
   const order = orders[stackName];
@@ -23,9 +54,25 @@ describe.each(Object.keys(orders))('%s', (stackName) => {
     expect(ecsTeardownProblems(order)).toEqual([]);
   });
 
+  test('what survives a delete is only what stateful-resources.json retains, for its reason (per-PR environments: nothing)', () => {
+    const unexplained = survivors(stackName)
+      .filter((s) => disposableStacks[stackName] !== undefined
+        || (statefulTypes[s.type]?.deletionPolicy !== s.policy && retainedSettings[`${stackName}/${s.id}`] === undefined))
+      .map((s) => `${s.type} ${s.id} survives a delete (DeletionPolicy ${s.policy}) without a reason in stateful-resources.json`);
+    expect(unexplained).toEqual([]);
+  });
+
   test('EKS: finalizer holders before their controllers, namespaces before the ALB controller and KEDA, Ingresses before their IngressClass', () => {
     expect(eksTeardownProblems(order)).toEqual([]);
   });
+});
+
+test('every retained account setting still exists (a stale entry would excuse a future resource)', () => {
+  const missing = Object.keys(retainedSettings).filter((key) => {
+    const [stack, id] = key.split('/');
+    return templates[stack]?.Resources[id]?.DeletionPolicy !== 'Retain';
+  });
+  expect(missing).toEqual([]);
 });
 
 test('the ECS examples are covered (the check has clusters to look at)', () => {
