@@ -43,6 +43,12 @@ export interface PlatformClusterOptions {
    * @default - the agent's default (30 seconds)
    */
   readonly containerStopTimeout?: Duration;
+  /**
+   * ECS managed termination protection on this cluster's capacity providers. It blocks stack deletes
+   * (see `CapacityClusterProps.managedTerminationProtection`).
+   * @default false
+   */
+  readonly managedTerminationProtection?: boolean;
 }
 
 export interface EcsPlatformProps {
@@ -140,6 +146,7 @@ export class EcsPlatform extends Construct {
       spotInstanceTypes: options.spotInstanceTypes,
       spotMaxCapacity: options.spotMaxCapacity,
       containerStopTimeout: options.containerStopTimeout,
+      managedTerminationProtection: options.managedTerminationProtection,
     });
   }
 }

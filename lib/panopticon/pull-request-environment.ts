@@ -8,9 +8,10 @@ import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/naming';
-import { duplicatesOf, invalidProp, isUnresolved, requireDurationInRange, requireIntegerInRange, requireParentDomain } from '../private/validation';
 import { acknowledgeControl } from '../private/guard';
 import { stackLogKey } from '../private/kms';
+import { deleteServicesBeforeCapacity } from '../private/teardown';
+import { duplicatesOf, invalidProp, isUnresolved, requireDurationInRange, requireIntegerInRange, requireParentDomain } from '../private/validation';
 
 /** Tag keys a cleanup job and the Panopticon dashboard read. */
 export class PullRequestEnvironmentTags {
@@ -246,6 +247,8 @@ export class PullRequestEnvironment extends Construct {
       enableFargateCapacityProviders: true,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
+    // Issue 19: the environment's delete must finish; services go before the FARGATE association.
+    deleteServicesBeforeCapacity(this.cluster);
     this.cloudMapNamespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
       name: `${this.environmentName}.internal`,
       vpc: props.vpc,
