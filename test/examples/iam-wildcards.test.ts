@@ -51,12 +51,16 @@ const app = testApp();
 addExampleStacks(app);
 const stacks = app.node.children.filter((c): c is Stack => Stack.isStack(c));
 
-const totals: { [template: string]: { statements: number; wildcards: number; conditioned: number } } = {};
+/**
+ * Per template: statements, wildcard statements, those of them a condition narrows, and the actions
+ * allowed on `Resource: "*"` with no condition at all (what scoping a statement shrinks).
+ */
+const totals: { [template: string]: { statements: number; wildcards: number; conditioned: number; openActions: number } } = {};
 const found: FoundWildcard[] = [];
 for (const stack of stacks) {
   const resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> = Template.fromStack(stack).toJSON().Resources ?? {};
   const pathOf = constructPaths(stack);
-  const count = totals[stack.stackName] = { statements: 0, wildcards: 0, conditioned: 0 };
+  const count = totals[stack.stackName] = { statements: 0, wildcards: 0, conditioned: 0, openActions: 0 };
   for (const [logicalId, resource] of Object.entries(resources)) {
     for (const { name, document } of policyDocumentsOf(resource)) {
       for (const statement of asArray((document as { Statement?: unknown }).Statement) as Statement[]) {
@@ -65,6 +69,7 @@ for (const stack of stacks) {
         count.wildcards++;
         const conditions = Object.entries(statement.Condition ?? {}).flatMap(([operator, keys]) => Object.keys(keys).map((k) => `${operator}:${k}`)).sort();
         if (conditions.length > 0) count.conditioned++;
+        else if (asArray(statement.Resource).includes('*')) count.openActions += asArray(statement.Action).length;
         const policy = `${pathOf[logicalId] ?? logicalId}${name ? `#${name}` : ''}`;
         const actions = asArray(statement.Action).map(String).sort();
         found.push({
@@ -92,8 +97,9 @@ if (process.env.UPDATE_IAM_WILDCARDS) {
 }
 
 if (process.env.IAM_WILDCARDS_REPORT) {
-  const rows = Object.entries(totals).map(([template, c]) => [template.padEnd(24), ...[c.statements, c.wildcards, c.conditioned].map((n) => String(n).padStart(12))].join(''));
-  console.log([`${'template'.padEnd(24)}${'statements'.padStart(12)}${'wildcard'.padStart(12)}${'conditioned'.padStart(12)}`, ...rows].join('\n'));
+  const rows = Object.entries(totals).map(([template, c]) => [template.padEnd(24), ...[c.statements, c.wildcards, c.conditioned, c.openActions].map((n) => String(n).padStart(14))].join(''));
+  const header = ['statements', 'wildcard', 'conditioned', 'open actions'].map((h) => h.padStart(14)).join('');
+  console.log([`${'template'.padEnd(24)}${header}`, ...rows].join('\n'));
 }
 
 describe('IAM wildcards of the examples', () => {
