@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CatalogModule, Panopticon, PanopticonAuthorization, PullRequestEnvironment, PullRequestEnvironmentCleanup } from '../../lib';
+import { CatalogModule, ControlTower, Panopticon, PanopticonAuthorization, PullRequestEnvironment, PullRequestEnvironmentCleanup, StackLogKey } from '../../lib';
 
 /**
  * The Panopticon dashboard for the account and region it is deployed in: it reads ECS at run time,
@@ -83,8 +83,16 @@ export class PullRequestEnvironmentStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('10.80.0.0/20'),
       maxAzs: 2,
       natGateways: 1,
-      flowLogs: { All: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })) } },
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 22, mapPublicIpOnLaunch: false },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
+      // Deleted with the environment: the retention only has to meet Control Tower's year.
+      flowLogs: { All: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', {
+        retention: logs.RetentionDays.ONE_YEAR, encryptionKey: StackLogKey.of(this), removalPolicy: RemovalPolicy.DESTROY,
+      })) } },
     });
+    ControlTower.acknowledgeVpcDefaultSecurityGroupLockdown(this);
     // The VPC's default-security-group lockdown is a CDK custom resource whose Lambda DependsOn its
     // role, which cfn-lint reports as redundant (W3005); the dependency is CDK's and harmless.
     const lockdown = this.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider')?.node.tryFindChild('Handler');

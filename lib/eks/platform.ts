@@ -305,6 +305,14 @@ export class EksPlatform extends Construct {
       enableKeyRotation: true,
     });
     this.adminRole = props.adminRole;
+    // The kubectl provider's functions run in the private subnets (the endpoint is always reachable
+    // privately) with a group of their own: the cluster's own group is an attribute of the cluster,
+    // a reference Control Tower's CT.LAMBDA.PR.3 does not recognise as a security group.
+    const kubectlSecurityGroup = new ec2.SecurityGroup(this, 'KubectlSecurityGroup', {
+      vpc: this.vpc,
+      description: 'kubectl provider functions: the cluster API endpoint, STS and EKS',
+      allowAllOutbound: true,
+    });
 
     this.cluster = new eks.Cluster(this, 'Resource', {
       clusterName: props.clusterName,
@@ -319,8 +327,9 @@ export class EksPlatform extends Construct {
       secretsEncryptionKey: this.secretsEncryptionKey,
       mastersRole: props.adminRole,
       bootstrapClusterCreatorAdminPermissions: props.bootstrapClusterCreatorAdmin ?? true,
-      kubectlProviderOptions: { kubectlLayer: new KubectlV36Layer(this, 'KubectlLayer') },
+      kubectlProviderOptions: { kubectlLayer: new KubectlV36Layer(this, 'KubectlLayer'), securityGroups: [kubectlSecurityGroup] },
     });
+    this.cluster.clusterSecurityGroup.connections.allowFrom(kubectlSecurityGroup, ec2.Port.tcp(443), 'kubectl provider to the API endpoint');
     acknowledgeClusterInternals(this.cluster);
 
     // Pinned, and shared with anything else in the cluster that uses Pod Identity.

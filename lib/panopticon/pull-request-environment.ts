@@ -6,6 +6,8 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/naming';
 import { duplicatesOf, invalidProp, requireDurationInRange, requireIntegerInRange } from '../private/validation';
+import { acknowledgeControl } from '../private/guard';
+import { stackLogKey } from '../private/kms';
 
 /** Tag keys a cleanup job and the Panopticon dashboard read. */
 export class PullRequestEnvironmentTags {
@@ -49,6 +51,17 @@ export interface CatalogModule {
    * @default 1
    */
   readonly desiredCount?: number;
+  /**
+   * Run the container with a read-only root filesystem (AWS Control Tower CT.ECS.PR.6); give the
+   * image a volume or tmpfs for what it writes first.
+   * @default false
+   */
+  readonly readonlyRootFilesystem?: boolean;
+  /**
+   * The user (name or uid[:gid]) the container runs as; not root (AWS Control Tower CT.ECS.PR.3).
+   * @default - the image's USER
+   */
+  readonly user?: string;
 }
 
 export interface PullRequestEnvironmentProps {
@@ -174,7 +187,12 @@ export class PullRequestEnvironment extends Construct {
     this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTcp(), 'modules of the same pull request environment');
     // Destroyed with the environment: a pull request's logs are worth nothing once it is gone, and
     // a retained log group per PR would pile up (issue 19: PR environments leave nothing behind).
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    // The retention only has to satisfy CT.CLOUDWATCH.PR.2 (a year): the group goes with the environment.
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: stackLogKey(this, RemovalPolicy.DESTROY),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     const catalog = [...props.catalog].sort((a, b) => a.name.localeCompare(b.name));
     const endpoints: { [module: string]: string } = {};
@@ -192,10 +210,15 @@ export class PullRequestEnvironment extends Construct {
       });
       taskDefinition.addContainer('app', {
         image: m.image,
+        // The task's memory is the container's hard limit too (CT.ECS.PR.7).
+        memoryLimitMiB: m.memoryLimitMiB ?? 512,
+        readonlyRootFilesystem: m.readonlyRootFilesystem ?? false,
+        user: m.user,
         portMappings: [{ containerPort: m.containerPort ?? 8080 }],
         environment,
         logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: m.name }),
       });
+      acknowledgeImageChoices(taskDefinition, m);
       Validations.of(taskDefinition).acknowledge({
         id: 'AwsSolutions-ECS2',
         reason: 'The environment variables are the non-secret endpoints of the other modules and the PR number; secrets belong in ecs.Secret.',
@@ -289,3 +312,16 @@ export class PullRequestEnvironment extends Construct {
   }
 }
 
+/** The pull request's image decides what it writes and which user it runs as: options of its module. */
+function acknowledgeImageChoices(taskDefinition: ecs.TaskDefinition, m: CatalogModule): void {
+  if (!m.readonlyRootFilesystem) {
+    acknowledgeControl(taskDefinition, 'ecs_containers_readonly_access_check',
+      `Module ${m.name}: whether its image runs with a read-only root filesystem is the image's property; set readonlyRootFilesystem on the module once it writes only to volumes.`,
+      'readonlyRootFilesystem');
+  }
+  if (m.user === undefined) {
+    acknowledgeControl(taskDefinition, 'ecs_task_definition_nonroot_user_check',
+      `Module ${m.name}: the container runs as its image's USER; set user on the module (a name or uid) to state a non-root user in the task definition.`,
+      'user');
+  }
+}
