@@ -175,7 +175,7 @@ export class Panopticon extends Construct {
       reason: 'This bucket is the server access log destination of the dashboard; logging it into itself would log its own log writes.',
     });
     publishEventsToEventBridge(this.logBucket);
-    acknowledgeLogBucket(this.logBucket, 'the server access logs of the page bucket and the CloudFront standard logs');
+    acknowledgeLogBucket(this.logBucket, 'access logs (S3 server access, CloudFront standard logs, and what else the app sends here)');
     this.siteBucket = new s3.Bucket(this, 'SiteBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
