@@ -352,7 +352,8 @@ export class EksPlatform extends Construct {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       managedPolicies: [
         iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodePolicy'),
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryReadOnly'),
+        // Pull only (the EKS node role guide's policy): ReadOnly would also list and describe every repository.
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
       ],
     });
     Validations.of(this.nodeRole).acknowledge({
@@ -360,8 +361,8 @@ export class EksPlatform extends Construct {
       reason: 'EKS requires this AWS-maintained policy on node instance roles so the kubelet can join the cluster; AWS updates it with new EKS features.',
     });
     Validations.of(this.nodeRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly]',
-      reason: 'Nodes pull EKS system images (pause, CoreDNS, add-ons) from AWS-owned ECR registries in other accounts; this read-only policy is the documented way.',
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly]',
+      reason: 'Nodes pull EKS system images (pause, CoreDNS, add-ons) from AWS-owned ECR registries in other accounts; this pull-only policy is the one the EKS node role guide names.',
     });
 
     this.systemNodeGroup = this.addNodeGroup('SystemNodes', systemNodeGroup);

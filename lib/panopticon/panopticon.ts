@@ -275,7 +275,9 @@ export class Panopticon extends Construct {
     const readEcs = new iam.Policy(this, 'ReadEcsPolicy', {
       roles: [handler.role],
       statements: [
-        // These three List actions support no resource-level permissions: IAM only accepts "*".
+        // These List actions take no resource ARN, only "*". ListServices and ListTasks accept an
+        // ecs:cluster condition, but Panopticon reads every cluster ListClusters returns, so a
+        // condition could name no fewer clusters than "*" does.
         new iam.PolicyStatement({ actions: ['ecs:ListClusters', 'ecs:ListServices', 'ecs:ListTasks'], resources: ['*'] }),
         new iam.PolicyStatement({
           actions: ['ecs:DescribeClusters', 'ecs:ListContainerInstances', 'ecs:DescribeServices', 'ecs:DescribeTasks', 'ecs:DescribeContainerInstances'],
@@ -285,7 +287,7 @@ export class Panopticon extends Construct {
     });
     Validations.of(readEcs).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecs:ListClusters, ecs:ListServices and ecs:ListTasks support no resource-level permissions; they only return ARNs, and every Describe is scoped to this account and region.',
+      reason: 'ecs:ListClusters, ecs:ListServices and ecs:ListTasks take no resource ARN (the ecs:cluster condition of the latter two could not narrow "every cluster"); they only return ARNs, and every Describe is scoped to this account and region.',
     });
     for (const resource of ['cluster', 'service', 'task', 'container-instance']) {
       Validations.of(readEcs).acknowledge({
