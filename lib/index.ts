@@ -1,4 +1,5 @@
 // One line per feature area; each area's index.ts re-exports its public constructs.
+export * from './common';
 export * from './eks';
 export * from './ecs';
 export * from './nag';

@@ -17,21 +17,59 @@ function subdirs(dir) {
 
 const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', absWorkingDir: root, charset: 'utf8' };
 
+/**
+ * Lets esbuild drop the unused modules of packages that do not declare `"sideEffects": false`
+ * although their modules only declare things: @kubernetes/client-node's index re-exports watch,
+ * exec, attach, cp and port-forward (with ws, tar-fs...), which the handlers never call.
+ */
+function sideEffectFree(packages) {
+  const inPackage = (file) => packages.some((p) => file.includes(`/node_modules/${p}/`));
+  return {
+    name: 'side-effect-free',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === 'side-effect-free' || (!inPackage(args.importer) && !packages.includes(args.path))) return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'side-effect-free' });
+        if (resolved.errors.length > 0) return { errors: resolved.errors };
+        return { path: resolved.path, external: resolved.external, sideEffects: inPackage(resolved.path) ? false : undefined };
+      });
+    },
+  };
+}
+
+/**
+ * node-fetch 2 (the client's HTTP stack) imports the whatwg-url polyfill (0.3 MB with its Unicode
+ * tables) but uses it only where Node has no `url.URL`; every Node the handlers run on has one.
+ */
+const nodeUrlForWhatwgUrl = {
+  name: 'node-url-for-whatwg-url',
+  setup(build) {
+    build.onResolve({ filter: /^whatwg-url$/ }, () => ({ path: 'whatwg-url', namespace: 'node-url' }));
+    build.onLoad({ filter: /.*/, namespace: 'node-url' }, () => ({ contents: 'module.exports = { URL: require("url").URL };', loader: 'js' }));
+  },
+};
+
+/** esbuild options of a Lambda handler bundle (also used by tests that run the bundled code). */
+function handlerBuildOptions(entryPoint, outfile) {
+  return {
+    ...common,
+    entryPoints: [entryPoint],
+    outfile,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // The Lambda Node.js runtime ships AWS SDK v3; bundling it would only add megabytes.
+    external: ['@aws-sdk/*', '@smithy/*'],
+    plugins: [sideEffectFree(['@kubernetes/client-node']), nodeUrlForWhatwgUrl],
+  };
+}
+
 async function buildHandlers() {
   const names = subdirs(path.join(root, 'handlers')).filter((n) => fs.existsSync(path.join(root, 'handlers', n, 'index.ts')));
   for (const name of names) {
     const outdir = path.join(out, 'handlers', name);
     fs.rmSync(outdir, { recursive: true, force: true });
-    await esbuild.build({
-      ...common,
-      entryPoints: [path.join('handlers', name, 'index.ts')],
-      outfile: path.join(outdir, 'index.js'),
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      // The Lambda Node.js runtime ships AWS SDK v3; bundling it would only add megabytes.
-      external: ['@aws-sdk/*', '@smithy/*'],
-    });
+    await esbuild.build(handlerBuildOptions(path.join('handlers', name, 'index.ts'), path.join(outdir, 'index.js')));
   }
   return names;
 }
@@ -62,9 +100,13 @@ async function buildCli() {
   fs.chmodSync(outfile, 0o755);
 }
 
-Promise.all([buildHandlers(), buildWeb(), buildCli()]).then(([handlers, web]) => {
-  if (!process.argv.includes('--quiet')) console.log(`bundled ${handlers.length} handler(s), ${web.length} web app(s) and the config-check CLI into assets/`);
-}).catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+module.exports = { handlerBuildOptions };
+
+if (require.main === module) {
+  Promise.all([buildHandlers(), buildWeb(), buildCli()]).then(([handlers, web]) => {
+    if (!process.argv.includes('--quiet')) console.log(`bundled ${handlers.length} handler(s), ${web.length} web app(s) and the config-check CLI into assets/`);
+  }).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

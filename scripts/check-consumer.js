@@ -105,8 +105,8 @@ const cdkJson = { app: 'node build/ecs-only.js', context: JSON.parse(fs.readFile
 fs.writeFileSync(path.join(app, 'cdk.json'), `${JSON.stringify(cdkJson, null, 2)}\n`);
 const blocks = readmeBlocks(fs.readFileSync(path.resolve(root, opts.readme), 'utf-8'));
 for (const b of blocks) {
-  if (!/\.addPlugins\(/.test(b.code) || !/AwsSolutionsChecks/.test(b.code)) {
-    problems.push(`README.md line ${b.line} (${b.section}): the block does not apply the cdk-nag packs (Validations.of(app).addPlugins(new AwsSolutionsChecks(app), ...)); every README program runs the same checks a user's app should`);
+  if (!/\.addPlugins\(/.test(b.code) || !/AwsSolutionsChecks/.test(b.code) || !/CfnGuardValidator\(/.test(b.code)) {
+    problems.push(`README.md line ${b.line} (${b.section}): the block does not apply the policy plugins (Validations.of(app).addPlugins(new AwsSolutionsChecks(app), ..., new CfnGuardValidator())); every README program runs the same checks a user's app should`);
   }
   fs.writeFileSync(path.join(app, 'src', `${b.file}.ts`), `// README.md line ${b.line} (${b.section}), extracted by scripts/check-consumer.js\n${b.code}`);
 }
@@ -145,7 +145,7 @@ const readmeCount = blocks.length;
 console.log(`consumer gate: tarball ${packed.filename} ${packed.size} bytes, ${packed.entryCount} files; `
   + `loads with ${exported.size} exports (all ${runtimeTypes.length} jsii classes/enums); `
   + `README blocks compiled ${readmeCount}/${readmeCount} and synthesized ${readmeCount}/${readmeCount}, `
-  + `${programs.length - readmeCount} consumer app program(s); cdk-nag and cfn-lint clean on ${synthesized.length} templates `
+  + `${programs.length - readmeCount} consumer app program(s); cdk-nag, Control Tower rules and cfn-lint clean on ${synthesized.length} templates `
   + `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
 function packageJson() {

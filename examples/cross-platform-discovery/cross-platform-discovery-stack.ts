@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { CapacityCluster, EksPlatform, WebService } from '../../lib';
+import { CapacityCluster, ControlTower, EksPlatform, StackLogKey, WebService } from '../../lib';
 
 /** The shared private DNS namespace. */
 export const DISCOVERY_DOMAIN = 'apps.internal';
@@ -44,13 +44,14 @@ export class CrossPlatformDiscoveryStack extends Stack {
       natGateways: 1,
       natGatewayProvider: nat,
       subnetConfiguration: [
-        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         // Reserved: 10.0.2.0/23, the ECS subnets below; kept out of the VPC's selectable subnets so EKS never uses them.
         { name: 'Ecs', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24, reserved: true },
         { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
       ],
-      flowLogs: { FlowLog: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_YEAR })) } },
+      flowLogs: { FlowLog: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: StackLogKey.of(this) })) } },
     });
+    ControlTower.acknowledgeVpcDefaultSecurityGroupLockdown(this);
     const ecsSubnets = ECS_SUBNET_CIDRS.map((cidrBlock, i) => {
       const subnet = new ec2.PrivateSubnet(this, `EcsSubnet${i + 1}`, { vpcId: vpc.vpcId, availabilityZone: vpc.availabilityZones[i], cidrBlock });
       subnet.addDefaultNatRoute(nat.configuredGateways[0].gatewayId);

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { EksAccessLevel, EksPlatform, IngressScheme, NetworkPolicyEngine } from '../../lib';
+import { ControlTower, EksAccessLevel, EksPlatform, IngressScheme, NetworkPolicyEngine, StackLogKey } from '../../lib';
 
 /** One team per workload of the fourth talk (the clusters moved from GKE), each in its namespace. */
 export interface TeamWorkload {
@@ -48,11 +48,12 @@ export class EksMultiTeamStack extends Stack {
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 3,
       subnetConfiguration: [
-        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
       ],
-      flowLogs: { FlowLog: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_YEAR })) } },
+      flowLogs: { FlowLog: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: StackLogKey.of(this) })) } },
     });
+    ControlTower.acknowledgeVpcDefaultSecurityGroupLockdown(this);
     // ECS services in the same VPC register here too, so both platforms find each other by DNS.
     const discovery = new servicediscovery.PrivateDnsNamespace(this, 'Discovery', { name: 'apps.internal', vpc });
     // Shared by ECS and EKS services of other stacks: kept when this stack is deleted (docs/design.md).
@@ -80,7 +81,7 @@ export class EksMultiTeamStack extends Stack {
       ],
       networkPolicyEngine: NetworkPolicyEngine.CALICO,
       externalDns: { cloudMapNamespace: discovery },
-      containerLogging: { retention: logs.RetentionDays.ONE_MONTH },
+      containerLogging: {},
       // GKE's node auto-provisioning: Karpenter launches Spot (else On-Demand) nodes for pending pods.
       karpenter: { defaultNodePool: { cpuLimit: 64, memoryLimitGiB: 256 } },
     });

@@ -2,7 +2,6 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { EksAccessLevel, EksPlatform, IngressScheme } from '../../lib';
@@ -39,7 +38,7 @@ export class EksPlatformStack extends Stack {
       // The shop team owns its namespace and its domain; the cluster refuses anything else.
       teams: [{ name: 'shop', namespaces: ['shop'], domains: ['shop.example.com'] }],
       externalDns: { hostedZones: [zone] },
-      containerLogging: { retention: logs.RetentionDays.THREE_MONTHS },
+      containerLogging: {},
     });
     this.platform.addNodeGroup('ShopSpot', { capacityType: eks.CapacityType.SPOT, minSize: 1, maxSize: 6, labels: { team: 'shop' } });
     this.platform.addAccess('ShopDevelopers', { role: shopDevelopers, level: EksAccessLevel.NAMESPACE_DEVELOPER, namespaces: ['shop'] });

@@ -11,15 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import {
-  EcsPlatform,
-  LogAggregators,
-  LogForwarder,
-  LogOutput,
-  MigrationGate,
-  WebService,
-  WorkerService,
-} from '../../lib';
+import { ControlTower, EcsPlatform, LogAggregators, LogForwarder, LogOutput, MigrationGate, WebService, WorkerService } from '../../lib';
 import { addReleaseFlow } from './release';
 import { addScaling } from './scaling';
 
@@ -147,6 +139,7 @@ export class RailsOnEcsStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    ControlTower.restrictGrantsToAwsServices(loggingAlarmsKey);
     // CloudWatch alarms can publish to an encrypted topic only if they may use its key.
     loggingAlarmsKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.loggingAlarms = new sns.Topic(this, 'LoggingAlarms', { masterKey: loggingAlarmsKey, enforceSSL: true });

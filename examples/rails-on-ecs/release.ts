@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { ForwarderLogging, MigrationGate, ScheduledBatchJob } from '../../lib';
+import { ControlTower, ForwarderLogging, MigrationGate, ScheduledBatchJob } from '../../lib';
 import type { RailsOnEcsStack } from './rails-on-ecs-stack';
 
 /** What {@link addReleaseFlow} adds to the Rails stack. */
@@ -70,6 +70,7 @@ export function addReleaseFlow(stack: RailsOnEcsStack): ReleaseFlow {
     enableKeyRotation: true,
     removalPolicy: RemovalPolicy.RETAIN,
   });
+  ControlTower.restrictGrantsToAwsServices(notificationKey);
   const notifications = new sns.Topic(stack, 'ReleaseNotifications', { masterKey: notificationKey, enforceSSL: true });
 
   const gate = new MigrationGate(stack, 'Release', {

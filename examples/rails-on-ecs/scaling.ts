@@ -45,6 +45,8 @@ export function addScaling(stack: RailsOnEcsStack): Scaling {
     // Four samples a minute: scale-out reacts within the minute after a burst.
     samplesPerMinute: 4,
     alarmTopic: stack.loggingAlarms,
+    // In the platform's private subnets (Control Tower CT.LAMBDA.PR.3); NerdGraph through the NAT gateway.
+    functionPlacement: { vpc: stack.vpc },
   });
 
   const webScaling = new ServiceStepScaling(stack, 'WebBusyWorkerScaling', {
@@ -83,6 +85,7 @@ export function addScaling(stack: RailsOnEcsStack): Scaling {
     gracePeriod: Duration.minutes(5),
     maxSignalledPercent: 50,
     autoScalingGroups: [stack.applicationAutoScalingGroup],
+    functionPlacement: { vpc: stack.vpc },
   });
 
   return { bridge, webScaling, draining, watchdog };

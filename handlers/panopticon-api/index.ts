@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { ApiEvent, ApiResponse, handleApiEvent } from './api';
-import { eksToken, EksClusterAccess, httpsKubeGet, KubeGet, readEksClusters } from './kubernetes';
+import { eksToken, EksClusterAccess, readEksClusters } from './kubernetes';
 import { SnapshotCache, takeSnapshot } from './snapshot';
 
 const logger = new Logger();
@@ -32,17 +32,10 @@ function endpointOf(name: string): Promise<{ url: string; caPem: string }> {
 }
 
 function access(name: string): EksClusterAccess {
-  let kube: KubeGet | undefined;
-  let token: Promise<string> | undefined; // one token per snapshot and cluster
   return {
     name,
-    get: async (path) => {
-      if (!kube) {
-        const endpoint = await endpointOf(name);
-        kube = httpsKubeGet({ ...endpoint, token: () => (token ??= eks.config.credentials().then((c) => eksToken(name, region, c))) });
-      }
-      return kube(path);
-    },
+    // One token per snapshot and cluster.
+    endpoint: async () => ({ ...(await endpointOf(name)), token: () => eks.config.credentials().then((c) => eksToken(name, region, c)) }),
   };
 }
 

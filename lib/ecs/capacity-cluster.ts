@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -12,6 +12,7 @@ import { acknowledgeControl } from '../private/guard';
 import { newKey } from '../private/kms';
 import { allowLogsToUse } from '../private/kms';
 import { acknowledgeWildcards } from '../private/nag';
+import { deleteServicesBeforeCapacity } from '../private/teardown';
 import { duplicatesOf, invalidProp, requireDurationInRange, requireIntegerInRange, requireOrdered } from '../private/validation';
 
 export interface CapacityClusterProps {
@@ -112,13 +113,30 @@ export interface CapacityClusterProps {
    * @default - no notifications: the ECS capacity provider drives the groups, and its events are in the cluster's event stream
    */
   readonly notificationTopic?: sns.ITopic;
+
+  /**
+   * ECS managed termination protection: ECS keeps every instance that runs a task protected from
+   * scale-in, so managed scaling only removes empty instances. The price is at delete time: ECS does
+   * not lift that protection when the capacity provider is deleted, so a stack delete waits on the
+   * Auto Scaling group until CloudFormation times out (aws-cdk#18179) unless someone clears the
+   * instances' protection by hand. Without it, managed draining still moves an instance's tasks
+   * before the instance terminates (they are restarted elsewhere instead of never being picked).
+   * @default false - deletes finish without manual steps; scale-in drains busy instances
+   */
+  readonly managedTerminationProtection?: boolean;
 }
 
 /**
  * An ECS cluster on EC2 Auto Scaling capacity providers: launch templates that require IMDSv2 and
  * boot the ECS-optimized Amazon Linux 2023 AMI (resolved from its public SSM parameter at deploy
- * time, so synth needs no lookup), managed scaling, managed termination protection and managed
- * draining, Container Insights, and ECS Exec whose sessions are encrypted and logged.
+ * time, so synth needs no lookup), managed scaling and managed draining, Container Insights, and
+ * ECS Exec whose sessions are encrypted and logged.
+ *
+ * Teardown: the stack deletes without manual steps. Every ECS service of the stack that runs in
+ * this cluster depends on the cluster's capacity provider association, so CloudFormation deletes
+ * the services first, then the association, the capacity providers, the Auto Scaling groups (empty
+ * of tasks by then) and the cluster last. Managed termination protection, which would block the
+ * groups' deletion, is off unless `managedTerminationProtection` asks for it.
  */
 export class CapacityCluster extends Construct {
   /** The ECS cluster. */
@@ -139,6 +157,7 @@ export class CapacityCluster extends Construct {
   public readonly instanceSecurityGroup: ec2.SecurityGroup;
   private readonly notificationTopic?: sns.ITopic;
   private readonly containerStopTimeout?: Duration;
+  private readonly managedTerminationProtection: boolean;
 
   constructor(scope: Construct, id: string, props: CapacityClusterProps) {
     super(scope, id);
@@ -212,6 +231,13 @@ export class CapacityCluster extends Construct {
     });
     this.notificationTopic = props.notificationTopic;
     this.containerStopTimeout = props.containerStopTimeout;
+    this.managedTerminationProtection = props.managedTerminationProtection ?? false;
+    if (this.managedTerminationProtection) {
+      Annotations.of(this).addWarningV2('cdk-container-patterns:ecs-termination-protection-blocks-delete',
+        'managedTerminationProtection is on: ECS leaves its scale-in protection on the instances when the capacity provider is deleted, so deleting this stack '
+        + 'waits on the Auto Scaling group until CloudFormation gives up (aws-cdk#18179). Before a delete, run `aws autoscaling set-instance-protection '
+        + '--no-protected-from-scale-in` on the group\'s instances, or leave managedTerminationProtection unset (managed draining still drains busy instances).');
+    }
 
     const onDemand = this.addCapacity('OnDemand', {
       vpc: props.vpc, vpcSubnets, role,
@@ -238,6 +264,8 @@ export class CapacityCluster extends Construct {
     }
 
     this.cluster.addDefaultCapacityProviderStrategy([{ capacityProvider: this.capacityProvider.capacityProviderName, weight: 1 }]);
+    // Delete order: services, then the association, capacity providers, groups, and the cluster.
+    deleteServicesBeforeCapacity(this.cluster);
     // The ECS agent's statements exist once the capacity providers are added.
     acknowledgeWildcards(role, [
       { finding: /^Action::ecs:Submit\*$/, reason: 'The ECS agent policy aws-cdk-lib grants container instances: the agent reports the state of any task it runs (as AmazonEC2ContainerServiceforEC2Role).' },
@@ -341,7 +369,7 @@ export class CapacityCluster extends Construct {
     const provider = new ecs.AsgCapacityProvider(this, `${id}CapacityProvider`, {
       autoScalingGroup: asg,
       enableManagedScaling: true,
-      enableManagedTerminationProtection: true,
+      enableManagedTerminationProtection: this.managedTerminationProtection,
       enableManagedDraining: true,
       targetCapacityPercent: options.targetCapacityPercent ?? 100,
     });

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { newKey } from '../private/kms';
 import { CapacityCluster } from './capacity-cluster';
 import { allowLogsToUse } from '../private/kms';
+import { acknowledgeDefaultSecurityGroupLockdown } from '../private/guard';
 import { ignoreRedundantDependsOn } from '../private/cfn-lint';
 import { requireIntegerInRange } from '../private/validation';
 
@@ -49,6 +50,12 @@ export interface PlatformClusterOptions {
    * @default - the agent's default (30 seconds)
    */
   readonly containerStopTimeout?: Duration;
+  /**
+   * ECS managed termination protection on this cluster's capacity providers. It blocks stack deletes
+   * (see `CapacityClusterProps.managedTerminationProtection`).
+   * @default false
+   */
+  readonly managedTerminationProtection?: boolean;
 }
 
 export interface EcsPlatformProps {
@@ -111,7 +118,8 @@ export class EcsPlatform extends Construct {
       const vpc = new ec2.Vpc(this, 'Vpc', {
         maxAzs: props.maxAzs ?? 2,
         subnetConfiguration: [
-          { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+          // Load balancers and NAT gateways have their own addresses: nothing launched here needs a public IP.
+          { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
           { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
         ],
         // Log aggregators and image pulls reach S3 without paying NAT gateway processing per GB.
@@ -126,6 +134,7 @@ export class EcsPlatform extends Construct {
       // The restrict-default-security-group provider of aws-cdk-lib writes a DependsOn its GetAtt implies.
       const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
       ignoreRedundantDependsOn(provider?.node.tryFindChild('Handler'));
+      acknowledgeDefaultSecurityGroupLockdown(this);
       this.vpc = vpc;
     }
 
@@ -145,6 +154,7 @@ export class EcsPlatform extends Construct {
       spotInstanceTypes: options.spotInstanceTypes,
       spotMaxCapacity: options.spotMaxCapacity,
       containerStopTimeout: options.containerStopTimeout,
+      managedTerminationProtection: options.managedTerminationProtection,
     });
   }
 }

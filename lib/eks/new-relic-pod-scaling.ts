@@ -1,12 +1,22 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledgeControl } from '../private/guard';
 import { invalidProp, requireDnsLabel, requireDurationInRange, requireIntegerInRange, requireNumberInRange, requireOrdered } from '../private/validation';
 import { Keda } from './addons/keda';
 
 /** What to scale and on which metric: what `EksPlatform.addNewRelicPodScaling()` takes. */
 export interface NewRelicPodScalingOptions {
+  /**
+   * Where the missing-data alarm notifies (AWS Control Tower CT.CLOUDWATCH.PR.1 wants an action on every alarm).
+   *
+   * @default - no action: the alarm only shows in CloudWatch
+   */
+  readonly alarmTopic?: sns.ITopic;
+
   /** Namespace of the Deployment. */
   readonly namespaceName: string;
 
@@ -194,5 +204,11 @@ export class NewRelicPodScaling extends Construct {
       evaluationPeriods: windowMinutes,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    if (props.alarmTopic) {
+      this.missingDataAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    } else {
+      acknowledgeControl(this.missingDataAlarm, 'cloudwatch_alarm_action_check',
+        'No alarmTopic given: the missing-data alarm shows in CloudWatch only; give a topic to be notified when scaling holds for lack of data.', 'alarmTopic');
+    }
   }
 }

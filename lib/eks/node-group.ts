@@ -47,6 +47,14 @@ export interface EksNodeGroupOptions {
   readonly diskSizeGiB?: number;
 
   /**
+   * One-minute EC2 metrics for the nodes (AWS Control Tower CT.EC2.PR.10);
+   * about USD 2 per node and month.
+   *
+   * @default true
+   */
+  readonly detailedMonitoring?: boolean;
+
+  /**
    * Kubernetes labels put on the nodes.
    *
    * @default - only the capacity-type label EKS adds

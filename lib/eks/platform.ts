@@ -1,10 +1,10 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aspects, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { newKey } from '../private/kms';
 import { EksAccess, EksAccessLevel, EksAccessOptions } from './access';
 import { ContainerLogging, EksContainerLoggingOptions } from './addons/container-logging';
@@ -17,7 +17,7 @@ import { EksEndpointAccess } from './endpoint-access';
 import { EksNodeGroupOptions } from './node-group';
 import { acknowledgeClusterInternals } from './private/acknowledgements';
 import { resolveEndpointAccess } from './private/endpoint';
-import { ensureNamespace } from './private/namespaces';
+import { ensureNamespace, isOwnedNamespace } from './private/namespaces';
 import { isReservedNamespace, pascalCase, requireNamespaceName } from './private/names';
 import { NewRelicPodScaling, NewRelicPodScalingOptions } from './new-relic-pod-scaling';
 import { createNodeGroup, validateNodeGroup } from './private/node-groups';
@@ -29,6 +29,7 @@ import { EksAddonVersion, EksHelmChartVersion, EksKubernetesVersion } from './ve
 import { EksTeam } from './team';
 import { VpcCni, VpcCniSettings } from './vpc-cni';
 import { ignoreRedundantDependsOn } from '../private/cfn-lint';
+import { lazyDependable } from '../private/teardown';
 import { duplicatesOf, invalidProp, isUnresolved, requireIntegerInRange } from '../private/validation';
 
 /** Props of {@link EksPlatform}. */
@@ -251,6 +252,8 @@ export class EksPlatform extends Construct {
 
   private readonly accessPrincipals = new Map<iam.IRole, string>();
   private readonly teams: EksTeam[];
+  /** Per team name, the manifest with its IngressClass, IngressClassParams and admission policy. */
+  private readonly teamIsolation = new Map<string, eks.KubernetesManifest>();
   private readonly applicationNamespaces: string[];
   private readonly adminRole?: iam.IRole;
 
@@ -305,6 +308,14 @@ export class EksPlatform extends Construct {
       enableKeyRotation: true,
     });
     this.adminRole = props.adminRole;
+    // The kubectl provider's functions run in the private subnets (the endpoint is always reachable
+    // privately) with a group of their own: the cluster's own group is an attribute of the cluster,
+    // a reference Control Tower's CT.LAMBDA.PR.3 does not recognise as a security group.
+    const kubectlSecurityGroup = new ec2.SecurityGroup(this, 'KubectlSecurityGroup', {
+      vpc: this.vpc,
+      description: 'kubectl provider functions: the cluster API endpoint, STS and EKS',
+      allowAllOutbound: true,
+    });
 
     this.cluster = new eks.Cluster(this, 'Resource', {
       clusterName: props.clusterName,
@@ -319,9 +330,16 @@ export class EksPlatform extends Construct {
       secretsEncryptionKey: this.secretsEncryptionKey,
       mastersRole: props.adminRole,
       bootstrapClusterCreatorAdminPermissions: props.bootstrapClusterCreatorAdmin ?? true,
-      kubectlProviderOptions: { kubectlLayer: new KubectlV36Layer(this, 'KubectlLayer') },
+      kubectlProviderOptions: { kubectlLayer: new KubectlV36Layer(this, 'KubectlLayer'), securityGroups: [kubectlSecurityGroup] },
     });
+    this.cluster.clusterSecurityGroup.connections.allowFrom(kubectlSecurityGroup, ec2.Port.tcp(443), 'kubectl provider to the API endpoint');
     acknowledgeClusterInternals(this.cluster);
+    // Teardown: a namespace is deleted while the controllers that put finalizers on what it holds
+    // still run (Ingresses and LoadBalancer Services: the ALB controller, which also removes their
+    // load balancers; ScaledObjects: KEDA). Deleted after them, it would wait on those finalizers
+    // until the kubectl handler gives up (aws-cdk#30452). Both controllers may be added later.
+    const finalizerOwners = lazyDependable(() => [this._loadBalancerController?.chart, this._keda?.chart].filter((c): c is eks.HelmChart => c !== undefined));
+    Aspects.of(this).add({ visit: (node: IConstruct) => { if (isOwnedNamespace(node)) node.node.addDependency(finalizerOwners); } });
 
     // Pinned, and shared with anything else in the cluster that uses Pod Identity.
     const agent = this.cluster.eksPodIdentityAgent!.node.defaultChild as eks.CfnAddon;
@@ -334,7 +352,8 @@ export class EksPlatform extends Construct {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       managedPolicies: [
         iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodePolicy'),
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryReadOnly'),
+        // Pull only (the EKS node role guide's policy): ReadOnly would also list and describe every repository.
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
       ],
     });
     Validations.of(this.nodeRole).acknowledge({
@@ -342,8 +361,8 @@ export class EksPlatform extends Construct {
       reason: 'EKS requires this AWS-maintained policy on node instance roles so the kubelet can join the cluster; AWS updates it with new EKS features.',
     });
     Validations.of(this.nodeRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly]',
-      reason: 'Nodes pull EKS system images (pause, CoreDNS, add-ons) from AWS-owned ECR registries in other accounts; this read-only policy is the documented way.',
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly]',
+      reason: 'Nodes pull EKS system images (pause, CoreDNS, add-ons) from AWS-owned ECR registries in other accounts; this pull-only policy is the one the EKS node role guide names.',
     });
 
     this.systemNodeGroup = this.addNodeGroup('SystemNodes', systemNodeGroup);
@@ -356,6 +375,7 @@ export class EksPlatform extends Construct {
       // One manifest per team holds all its isolation objects; IngressClassParams is a CRD of the controller.
       const isolation = new eks.KubernetesManifest(this, `Team${pascalCase(team.name)}`, { cluster: this.cluster, manifest: teamObjects(team) });
       isolation.node.addDependency(this.ensureLoadBalancerController().chart);
+      this.teamIsolation.set(team.name, isolation);
     }
     if (props.externalDns) {
       const teamDomains = this.teams.flatMap((t) => t.domains ?? []);
@@ -432,7 +452,10 @@ export class EksPlatform extends Construct {
           'Route a host inside the team\'s domains, or add the domain to the team.');
       }
     });
-    return this.ensureLoadBalancerController().addIngress(id, { ...options, ingressClassName: teamIngressClassName(team), groupName: teamGroupName(team) });
+    const ingress = this.ensureLoadBalancerController().addIngress(id, { ...options, ingressClassName: teamIngressClassName(team), groupName: teamGroupName(team) });
+    // The team's IngressClass and IngressClassParams outlive its Ingresses on delete (aws-load-balancer-controller#4341).
+    ingress.node.addDependency(this.teamIsolation.get(team.name)!);
+    return ingress;
   }
 
   /**

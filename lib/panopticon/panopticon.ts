@@ -20,8 +20,18 @@ import { ignoreRedundantDependsOn } from '../private/cfn-lint';
 import { HandlerFunction } from '../private/handler-function';
 import { pascalCase } from '../private/naming';
 import { invalidProp, requireDurationInRange, requireHostName, requireIntegerInRange } from '../private/validation';
+import { FunctionVpcPlacement } from '../common/function-placement';
+import { acknowledgeControl } from '../private/guard';
+import { stackLogKey } from '../private/kms';
+import { acknowledgeLogBucket, publishEventsToEventBridge } from '../private/s3';
 
 export interface PanopticonProps {
+  /**
+   * Runs the function of this construct in a VPC (AWS Control Tower control CT.LAMBDA.PR.3).
+   *
+   * @default - outside a VPC; the control is acknowledged on the function, with the reason
+   */
+  readonly functionPlacement?: FunctionVpcPlacement;
   /**
    * Who may read the API.
    * @default PanopticonAuthorization.iam() - SigV4-signed requests only (CLI); use Cognito for browsers
@@ -156,21 +166,32 @@ export class Panopticon extends Construct {
       enforceSSL: true,
       // CloudFront standard logs are delivered with ACLs.
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
+      versioned: true,
+      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.logBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket is the server access log destination of the dashboard; logging it into itself would log its own log writes.',
     });
+    publishEventsToEventBridge(this.logBucket);
+    acknowledgeLogBucket(this.logBucket, 'access logs (S3 server access, CloudFront standard logs, and what else the app sends here)');
     this.siteBucket = new s3.Bucket(this, 'SiteBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       serverAccessLogsBucket: this.logBucket,
       serverAccessLogsPrefix: 'site/',
+      versioned: true,
+      // Each deployment replaces the page's files; earlier versions are kept a month for a rollback.
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    publishEventsToEventBridge(this.siteBucket);
+    acknowledgeControl(this.siteBucket, 's3_bucket_default_encryption_kms_check',
+      'CloudFront origin access control can read an SSE-KMS bucket only through a key policy that trusts every distribution of the account (the exact one would be a circular reference); SSE-S3 plus a bucket policy for this distribution is narrower.');
+    acknowledgeControl(this.siteBucket, 's3_bucket_object_lock_enabled_check',
+      'Each deployment of the page overwrites and prunes its files (BucketDeployment); object lock would refuse those deletes, and the files are rebuilt from source anyway.');
     // Security headers for the page. The CSP allows scripts and styles from the page itself only
     // (the inline <style> of index.html by its hash), data from this API and, in Cognito mode, the
     // hosted UI's token endpoint; nothing may frame the page.
@@ -205,6 +226,14 @@ export class Panopticon extends Construct {
       geoRestriction: props.geoRestriction,
       ...(props.domainName ? { domainNames: [props.domainName], certificate: props.certificate, minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 } : {}),
     });
+    acknowledgeControl(this.distribution, 'cloudfront_origin_failover_enabled_check',
+      'The page is a handful of static files in one bucket, redeployed from source; a failover origin would need a replicated bucket in a second region for no data that could be lost.');
+    if (!props.domainName) {
+      const noDomain = 'No custom domain: the default *.cloudfront.net certificate is served to every client (SNI does not apply) with a minimum protocol CloudFront fixes at TLSv1; pass domainName and certificate for a custom certificate, SNI and TLSv1.2_2021.';
+      for (const rule of ['cloudfront_custom_ssl_certificate_check', 'cloudfront_sni_enabled_check', 'cloudfront_security_policy_check']) {
+        acknowledgeControl(this.distribution, rule, noDomain, 'domainName');
+      }
+    }
     const origin = `https://${props.domainName ?? this.distribution.distributionDomainName}`;
     this.dashboardUrl = `${origin}/`;
     if (!props.domainName) {
@@ -228,6 +257,8 @@ export class Panopticon extends Construct {
 
     // --- API function and its read-only ECS access
     const handler = new HandlerFunction(this, 'Handler', {
+      placement: props.functionPlacement,
+      placementProp: 'functionPlacement',
       handler: 'panopticon-api',
       serviceName: 'panopticon',
       description: 'the Panopticon API: a read-only snapshot of the ECS hierarchy',
@@ -244,7 +275,9 @@ export class Panopticon extends Construct {
     const readEcs = new iam.Policy(this, 'ReadEcsPolicy', {
       roles: [handler.role],
       statements: [
-        // These three List actions support no resource-level permissions: IAM only accepts "*".
+        // These List actions take no resource ARN, only "*". ListServices and ListTasks accept an
+        // ecs:cluster condition, but Panopticon reads every cluster ListClusters returns, so a
+        // condition could name no fewer clusters than "*" does.
         new iam.PolicyStatement({ actions: ['ecs:ListClusters', 'ecs:ListServices', 'ecs:ListTasks'], resources: ['*'] }),
         new iam.PolicyStatement({
           actions: ['ecs:DescribeClusters', 'ecs:ListContainerInstances', 'ecs:DescribeServices', 'ecs:DescribeTasks', 'ecs:DescribeContainerInstances'],
@@ -254,7 +287,7 @@ export class Panopticon extends Construct {
     });
     Validations.of(readEcs).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecs:ListClusters, ecs:ListServices and ecs:ListTasks support no resource-level permissions; they only return ARNs, and every Describe is scoped to this account and region.',
+      reason: 'ecs:ListClusters, ecs:ListServices and ecs:ListTasks take no resource ARN (the ecs:cluster condition of the latter two could not narrow "every cluster"); they only return ARNs, and every Describe is scoped to this account and region.',
     });
     for (const resource of ['cluster', 'service', 'task', 'container-instance']) {
       Validations.of(readEcs).acknowledge({
@@ -264,7 +297,7 @@ export class Panopticon extends Construct {
     }
 
     // --- API
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention, encryptionKey: stackLogKey(this), removalPolicy: RemovalPolicy.RETAIN });
     const cloudWatchRole = props.cloudWatchRole ?? true;
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'Panopticon: read-only ECS hierarchy snapshot',
@@ -280,6 +313,7 @@ export class Panopticon extends Construct {
         }),
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         metricsEnabled: true,
+        tracingEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit ?? 5,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 10,
       },
@@ -302,7 +336,8 @@ export class Panopticon extends Construct {
       validateRequestParameters: true,
     });
     const hierarchy = this.api.root.addResource('hierarchy');
-    const integration = new apigw.LambdaIntegration(handler.function);
+    // No console test-invoke permission: the API has one GET that the page calls.
+    const integration = new apigw.LambdaIntegration(handler.function, { allowTestInvoke: false });
     if (auth.mode === 'COGNITO') {
       const userPool = auth.userPool!;
       const signInBase = auth.signInBaseUrl(this)!;
@@ -355,10 +390,18 @@ export class Panopticon extends Construct {
         reason: 'This method uses IAM (SigV4) authorisation instead of a Cognito authorizer, by design; PanopticonAuthorization.cognito() switches to Cognito.',
       });
     }
+    // API Gateway's invoke permission names the API by a joined ARN; the account pins it as well
+    // (CT.LAMBDA.PR.2: a service principal needs a source account or a resolvable source ARN).
+    for (const node of this.api.node.findAll()) {
+      if (!(node instanceof lambda.CfnPermission)) continue;
+      node.sourceAccount = Aws.ACCOUNT_ID;
+      acknowledgeControl(node, 'lambda_function_public_access_prohibited_check',
+        'The permission names this API stage\'s ARN and this account, as an Fn::Join and a Ref AWS::AccountId; the rule accepts only literal strings or a direct resource reference there.');
+    }
     this.hierarchyUrl = this.api.urlForPath('/hierarchy');
 
     // --- page deployment: the built bundle plus this deployment's config.json
-    const deployLogs = new logs.LogGroup(this, 'DeploymentLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
+    const deployLogs = new logs.LogGroup(this, 'DeploymentLogs', { retention, encryptionKey: stackLogKey(this), removalPolicy: RemovalPolicy.RETAIN });
     const deployRole = new iam.Role(this, 'DeploymentRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Copies the Panopticon page into its bucket (CDK BucketDeployment)',
@@ -441,6 +484,8 @@ export class Panopticon extends Construct {
         id: 'AwsSolutions-L1',
         reason: 'The BucketDeployment provider runtime is chosen by aws-cdk-lib for its bundled AWS CLI layer; it only copies files into buckets at deploy time.',
       });
+      acknowledgeControl(child, 'lambda_inside_vpc_check',
+        'aws-cdk-lib\'s BucketDeployment provider copies files from the CDK asset bucket into the site bucket at deploy time: it calls only S3 and CloudFront, and offers VPC placement only per deployment, not for this shared singleton.');
       ignoreRedundantDependsOn(child.node.defaultChild);
       count++;
     }

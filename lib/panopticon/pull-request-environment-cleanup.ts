@@ -8,8 +8,15 @@ import { Construct } from 'constructs';
 import { PullRequestEnvironmentTags } from './pull-request-environment';
 import { HandlerFunction } from '../private/handler-function';
 import { requireDurationInRange } from '../private/validation';
+import { FunctionVpcPlacement } from '../common/function-placement';
 
 export interface PullRequestEnvironmentCleanupProps {
+  /**
+   * Runs the function of this construct in a VPC (AWS Control Tower control CT.LAMBDA.PR.3).
+   *
+   * @default - outside a VPC; the control is acknowledged on the function, with the reason
+   */
+  readonly functionPlacement?: FunctionVpcPlacement;
   /**
    * How often the clean-up runs.
    * @default Duration.hours(1)
@@ -47,6 +54,8 @@ export class PullRequestEnvironmentCleanup extends Construct {
     super(scope, id);
     requireDurationInRange(this, 'interval', props.interval, Duration.minutes(5), Duration.days(1));
     const handler = new HandlerFunction(this, 'Handler', {
+      placement: props.functionPlacement,
+      placementProp: 'functionPlacement',
       handler: 'pr-environment-cleanup',
       serviceName: 'pr-environment-cleanup',
       description: 'the pull-request environment clean-up: deletes PR stacks past their cleanup-after tag',

@@ -1,11 +1,17 @@
 import { Duration, RemovalPolicy, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/naming';
-import { duplicatesOf, invalidProp, requireDurationInRange, requireIntegerInRange } from '../private/validation';
+import { acknowledgeControl } from '../private/guard';
+import { stackLogKey } from '../private/kms';
+import { deleteServicesBeforeCapacity } from '../private/teardown';
+import { duplicatesOf, invalidProp, isUnresolved, requireDurationInRange, requireIntegerInRange, requireParentDomain } from '../private/validation';
 
 /** Tag keys a cleanup job and the Panopticon dashboard read. */
 export class PullRequestEnvironmentTags {
@@ -19,7 +25,7 @@ export class PullRequestEnvironmentTags {
   public static readonly DEPLOYED_MODULES = 'pr-modules';
   /** The modules pointed at shared endpoints, space-separated. */
   public static readonly SHARED_MODULES = 'pr-shared-modules';
-  /** Where the environment is reached (the `url` prop), when given. */
+  /** Where the environment is reached (the `url` prop, or the `ingress` host), when known. */
   public static readonly URL = 'pr-url';
 }
 
@@ -49,6 +55,71 @@ export interface CatalogModule {
    * @default 1
    */
   readonly desiredCount?: number;
+  /**
+   * Run the container with a read-only root filesystem (AWS Control Tower CT.ECS.PR.6); give the
+   * image a volume or tmpfs for what it writes first.
+   * @default false
+   */
+  readonly readonlyRootFilesystem?: boolean;
+  /**
+   * The user (name or uid[:gid]) the container runs as; not root (AWS Control Tower CT.ECS.PR.3).
+   * @default - the image's USER
+   */
+  readonly user?: string;
+}
+
+/**
+ * Publishes one deployed module of a pull request environment on a shared Application Load
+ * Balancer, under the host `pr-<number>.<domainName>`: one listener rule (host header) and one
+ * target group per pull request, both in the environment's stack, so deleting the stack removes
+ * them and leaves the shared load balancer as it was.
+ *
+ * DNS: a wildcard record `*.<domainName>` aliasing the load balancer, made once in the shared
+ * stack, routes every pull request's host with no per-PR DNS change (the cheaper default). Pass
+ * `hostedZone` and `loadBalancer` for a record per pull request instead.
+ *
+ * An ALB listener holds 100 rules by default (a Service Quotas limit that can be raised): that is
+ * the number of pull request environments one listener can publish at once.
+ */
+export interface PullRequestIngressOptions {
+  /**
+   * The shared load balancer's listener (usually HTTPS, with a certificate covering
+   * `*.<domainName>`). Its load balancer must be in the environment's `vpc`: the target group is
+   * made there.
+   */
+  readonly listener: elbv2.IApplicationListener;
+  /** Parent domain of the pull request hosts, e.g. `preview.example.com` (host `pr-101.preview.example.com`). */
+  readonly domainName: string;
+  /** The deployed module (a name in `deploy`) that receives the host's requests, e.g. the web front end. */
+  readonly module: string;
+  /**
+   * Added to the pull request number to give the listener rule's priority, which must fall within
+   * 1-50000 (the ALB range). Rules of the shared stack keep priorities outside the window; a
+   * repository past PR 50000 slides the window with a negative offset (e.g. -50000).
+   * @default 0 - the priority is the pull request number
+   */
+  readonly priorityOffset?: number;
+  /**
+   * The protocol people use to reach the host: the scheme of the URL tag the dashboard links to.
+   * Use HTTP only while the shared listener has no certificate.
+   * @default elbv2.ApplicationProtocol.HTTPS
+   */
+  readonly protocol?: elbv2.ApplicationProtocol;
+  /**
+   * Path of the target group's health check.
+   * @default '/'
+   */
+  readonly healthCheckPath?: string;
+  /**
+   * A Route 53 zone to add an alias record `pr-<number>.<domainName>` to (needs `loadBalancer`).
+   * @default - no record: a wildcard record `*.<domainName>` in the shared stack routes the host
+   */
+  readonly hostedZone?: route53.IHostedZone;
+  /**
+   * The shared load balancer, the target of the `hostedZone` record.
+   * @default - none; required with `hostedZone`
+   */
+  readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
 }
 
 export interface PullRequestEnvironmentProps {
@@ -84,12 +155,21 @@ export interface PullRequestEnvironmentProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * The URL where people reach this environment (e.g. its host on a shared load balancer); the
-   * dashboard links to it. http(s) only, at most 256 characters (it is stored as a tag).
-   * @default - none shown
+   * The URL where people reach this environment; the dashboard links to it. http(s) only, at most
+   * 256 characters (it is stored as a tag). Set it when the environment is reached some other way
+   * than `ingress` (e.g. through a CDN in front of it).
+   * @default - the `ingress` host's URL when `ingress` is set, else none shown
    */
   readonly url?: string;
+  /**
+   * Publish a deployed module on a shared Application Load Balancer under `pr-<number>.<domainName>`.
+   * @default - not published on a load balancer
+   */
+  readonly ingress?: PullRequestIngressOptions;
 }
+
+/** Highest priority an ALB listener rule may have (priorities are 1-50000). */
+const MAX_RULE_PRIORITY = 50000;
 
 const MODULE_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$/;
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
@@ -144,6 +224,12 @@ export class PullRequestEnvironment extends Construct {
   public readonly securityGroup: ec2.SecurityGroup;
   /** The endpoint each catalog module has in this environment (deployed or shared), by module name. */
   public readonly endpoints: { [module: string]: string };
+  /** Where people reach the environment (the `pr-url` tag): `url`, else the `ingress` host's URL. */
+  public readonly url?: string;
+  /** The host-header rule on the shared listener, when `ingress` is set. */
+  public readonly ingressRule?: elbv2.ApplicationListenerRule;
+  /** The target group of the published module, when `ingress` is set. */
+  public readonly ingressTargetGroup?: elbv2.ApplicationTargetGroup;
 
   private readonly services = new Map<string, ecs.FargateService>();
 
@@ -161,6 +247,8 @@ export class PullRequestEnvironment extends Construct {
       enableFargateCapacityProviders: true,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
+    // Issue 19: the environment's delete must finish; services go before the FARGATE association.
+    deleteServicesBeforeCapacity(this.cluster);
     this.cloudMapNamespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
       name: `${this.environmentName}.internal`,
       vpc: props.vpc,
@@ -174,7 +262,12 @@ export class PullRequestEnvironment extends Construct {
     this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTcp(), 'modules of the same pull request environment');
     // Destroyed with the environment: a pull request's logs are worth nothing once it is gone, and
     // a retained log group per PR would pile up (issue 19: PR environments leave nothing behind).
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    // The retention only has to satisfy CT.CLOUDWATCH.PR.2 (a year): the group goes with the environment.
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: stackLogKey(this, RemovalPolicy.DESTROY),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     const catalog = [...props.catalog].sort((a, b) => a.name.localeCompare(b.name));
     const endpoints: { [module: string]: string } = {};
@@ -192,10 +285,15 @@ export class PullRequestEnvironment extends Construct {
       });
       taskDefinition.addContainer('app', {
         image: m.image,
+        // The task's memory is the container's hard limit too (CT.ECS.PR.7).
+        memoryLimitMiB: m.memoryLimitMiB ?? 512,
+        readonlyRootFilesystem: m.readonlyRootFilesystem ?? false,
+        user: m.user,
         portMappings: [{ containerPort: m.containerPort ?? 8080 }],
         environment,
         logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: m.name }),
       });
+      acknowledgeImageChoices(taskDefinition, m);
       Validations.of(taskDefinition).acknowledge({
         id: 'AwsSolutions-ECS2',
         reason: 'The environment variables are the non-secret endpoints of the other modules and the PR number; secrets belong in ecs.Secret.',
@@ -218,13 +316,52 @@ export class PullRequestEnvironment extends Construct {
       this.services.set(m.name, service);
     }
 
-    Tags.of(this).add(PullRequestEnvironmentTags.PR_NUMBER, String(pr));
-    Tags.of(this).add(PullRequestEnvironmentTags.ENVIRONMENT, this.environmentName);
-    Tags.of(this).add(PullRequestEnvironmentTags.CLEANUP_AFTER, cleanupAfter.toIsoString());
-    Tags.of(this).add(PullRequestEnvironmentTags.DEPLOYED_MODULES, [...deployed].sort().join(' '));
+    let ingressUrl: string | undefined;
+    if (props.ingress) {
+      const ingress = props.ingress;
+      const module = props.catalog.find((m) => m.name === ingress.module)!;
+      const host = `${this.environmentName}.${ingress.domainName}`;
+      // Both in this construct (not through listener.addTargets, which would put the rule in the
+      // listener's stack), so deleting the environment's stack deletes them.
+      this.ingressTargetGroup = new elbv2.ApplicationTargetGroup(this, 'IngressTargetGroup', {
+        vpc: props.vpc,
+        targetType: elbv2.TargetType.IP,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        port: module.containerPort ?? 8080,
+        healthCheck: { path: ingress.healthCheckPath ?? '/' },
+        // Short-lived environments: no need to wait the default 5 minutes for connections to drain.
+        deregistrationDelay: Duration.seconds(30),
+      });
+      this.ingressRule = new elbv2.ApplicationListenerRule(this, 'IngressRule', {
+        listener: ingress.listener,
+        priority: pr + (ingress.priorityOffset ?? 0),
+        conditions: [elbv2.ListenerCondition.hostHeaders([host])],
+        targetGroups: [this.ingressTargetGroup],
+      });
+      // Registers the tasks and opens the module's port to the load balancer's security group; the
+      // rules land in this stack, beside the environment's security group.
+      this.service(ingress.module).attachToApplicationTargetGroup(this.ingressTargetGroup);
+      if (ingress.hostedZone) {
+        new route53.ARecord(this, 'IngressRecord', {
+          zone: ingress.hostedZone,
+          recordName: `${host}.`,
+          target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(ingress.loadBalancer!)),
+        });
+      }
+      ingressUrl = `${ingress.protocol === elbv2.ApplicationProtocol.HTTP ? 'http' : 'https'}://${host}`;
+    }
+    this.url = props.url ?? ingressUrl;
+
+    // Not on listener rules: their Tags property is newer than cfn-lint 1.51's schema (E3002),
+    // and nothing reads a rule's tags (the clean-up deletes whole stacks).
+    const tag = (key: string, value: string) => Tags.of(this).add(key, value, { excludeResourceTypes: ['AWS::ElasticLoadBalancingV2::ListenerRule'] });
+    tag(PullRequestEnvironmentTags.PR_NUMBER, String(pr));
+    tag(PullRequestEnvironmentTags.ENVIRONMENT, this.environmentName);
+    tag(PullRequestEnvironmentTags.CLEANUP_AFTER, cleanupAfter.toIsoString());
+    tag(PullRequestEnvironmentTags.DEPLOYED_MODULES, [...deployed].sort().join(' '));
     const sharedModules = Object.keys(shared).sort().join(' ');
-    if (sharedModules) Tags.of(this).add(PullRequestEnvironmentTags.SHARED_MODULES, sharedModules);
-    if (props.url) Tags.of(this).add(PullRequestEnvironmentTags.URL, props.url);
+    if (sharedModules) tag(PullRequestEnvironmentTags.SHARED_MODULES, sharedModules);
+    if (this.url) tag(PullRequestEnvironmentTags.URL, this.url);
   }
 
   /** The service of a deployed module; throws for a module this environment does not deploy. */
@@ -282,10 +419,47 @@ export class PullRequestEnvironment extends Construct {
       && (props.url.length > 256 || !/^https?:\/\/[A-Za-z0-9.:/=+@_-]+$/.test(props.url))) {
       invalidProp(this, 'url', props.url, 'must be an http(s) URL of at most 256 characters using only letters, digits and . : / = + @ _ -', 'It is stored as a tag; use e.g. "https://pr-101.preview.example.com".');
     }
+    if (props.ingress) this.validateIngress(props.ingress, props.pullRequestNumber, props.deploy);
     for (const m of props.catalog) {
       requireIntegerInRange(this, `catalog[${m.name}].desiredCount`, m.desiredCount, 0, 10);
       requireIntegerInRange(this, `catalog[${m.name}].containerPort`, m.containerPort, 1, 65535);
     }
   }
+
+  private validateIngress(ingress: PullRequestIngressOptions, pr: number, deploy: string[]): void {
+    if (!deploy.includes(ingress.module)) {
+      invalidProp(this, 'ingress.module', ingress.module, 'is not a deployed module', `Publish one of deploy: ${deploy.join(', ') || 'none'}.`);
+    }
+    requireParentDomain(this, 'ingress.domainName', ingress.domainName, ingress.hostedZone?.zoneName);
+    if (!isUnresolved(ingress.domainName) && `pr-${pr}.${ingress.domainName}`.length > 253) {
+      invalidProp(this, 'ingress.domainName', ingress.domainName, `makes the host pr-${pr}.${ingress.domainName} longer than 253 characters`, 'Use a shorter parent domain.');
+    }
+    const offset = ingress.priorityOffset ?? 0;
+    requireIntegerInRange(this, 'ingress.priorityOffset', ingress.priorityOffset, -2147483647, MAX_RULE_PRIORITY - 1);
+    if (!isUnresolved(pr) && !isUnresolved(offset) && (pr + offset < 1 || pr + offset > MAX_RULE_PRIORITY)) {
+      invalidProp(this, 'ingress.priorityOffset', offset, `gives pull request ${pr} the listener rule priority ${pr + offset} (pullRequestNumber + priorityOffset), outside the ALB range 1-${MAX_RULE_PRIORITY}`,
+        `Choose an offset that puts pull request numbers within 1-${MAX_RULE_PRIORITY}, e.g. ${pr > MAX_RULE_PRIORITY ? -(Math.floor((pr - 1) / MAX_RULE_PRIORITY) * MAX_RULE_PRIORITY) : 0}.`);
+    }
+    const path = ingress.healthCheckPath;
+    if (path !== undefined && !isUnresolved(path) && (!path.startsWith('/') || path.length > 1024)) {
+      invalidProp(this, 'ingress.healthCheckPath', path, 'must start with "/" and be at most 1024 characters', 'Use the path of the module\'s health endpoint, e.g. "/health".');
+    }
+    if (ingress.hostedZone && !ingress.loadBalancer) {
+      invalidProp(this, 'ingress.loadBalancer', undefined, 'is required with ingress.hostedZone (it is the record\'s alias target)', 'Pass the shared load balancer, or drop hostedZone and use a wildcard record in the shared stack.');
+    }
+  }
 }
 
+/** The pull request's image decides what it writes and which user it runs as: options of its module. */
+function acknowledgeImageChoices(taskDefinition: ecs.TaskDefinition, m: CatalogModule): void {
+  if (!m.readonlyRootFilesystem) {
+    acknowledgeControl(taskDefinition, 'ecs_containers_readonly_access_check',
+      `Module ${m.name}: whether its image runs with a read-only root filesystem is the image's property; set readonlyRootFilesystem on the module once it writes only to volumes.`,
+      'readonlyRootFilesystem');
+  }
+  if (m.user === undefined) {
+    acknowledgeControl(taskDefinition, 'ecs_task_definition_nonroot_user_check',
+      `Module ${m.name}: the container runs as its image's USER; set user on the module (a name or uid) to state a non-root user in the task definition.`,
+      'user');
+  }
+}

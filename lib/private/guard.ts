@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** The namespace aws-cdk-lib's policy validation gives the rules of @cdklabs/cdk-validator-cfnguard. */
@@ -15,3 +15,17 @@ export function acknowledgeControl(scope: IConstruct, rule: string, reason: stri
   const kind = option ? `option \`${option}\`` : 'exempt';
   Validations.of(scope).acknowledge({ id: `${CFN_GUARD_NAMESPACE}::${rule}`, reason: `[${kind}] ${reason}` });
 }
+
+/**
+ * The function behind aws-cdk-lib's default-security-group lockdown of a new VPC (one per stack)
+ * calls only the EC2 API, once per deployment, on the VPC it is created beside.
+ */
+export function acknowledgeDefaultSecurityGroupLockdown(scope: IConstruct): void {
+  const handler = Stack.of(scope).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider')?.node.tryFindChild('Handler');
+  if (!handler || acknowledgedLockdowns.has(handler)) return;
+  acknowledgedLockdowns.add(handler);
+  acknowledgeControl(handler, 'lambda_inside_vpc_check',
+    'aws-cdk-lib\'s default-security-group lockdown of a new VPC: it calls only the EC2 API at deploy time, and cannot run inside the VPC it is configuring before that VPC exists.');
+}
+
+const acknowledgedLockdowns = new WeakSet<IConstruct>();

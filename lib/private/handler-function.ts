@@ -5,8 +5,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { FunctionVpcPlacement } from '../common/function-placement';
 import { handlerCode } from './assets';
 import { ignoreRedundantDependsOn } from './cfn-lint';
+import { acknowledgeControl } from './guard';
+import { stackLogKey } from './kms';
 
 /** The runtime every bundled handler targets; cdk-nag AwsSolutions-L1 wants the newest Node.js. */
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -24,10 +27,15 @@ export interface HandlerFunctionProps {
   readonly memorySize?: number;
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
-  /** @default - log group encrypted with the AWS-owned key */
+  /** @default - the stack's log key of this library (stackLogKey) */
   readonly logEncryptionKey?: kms.IKey;
-  /** @default - none: the function runs outside a VPC */
-  readonly vpc?: ec2.IVpc;
+  /**
+   * @default - outside a VPC; CT.LAMBDA.PR.3 is acknowledged on the function, naming
+   * `placementProp` as the prop that places it in one
+   */
+  readonly placement?: FunctionVpcPlacement;
+  /** The public prop of the calling construct that sets `placement`, for the acknowledgement. */
+  readonly placementProp: string;
   /** @default - no reserved concurrency (1 makes a scheduled handler single-flight) */
   readonly reservedConcurrentExecutions?: number;
 }
@@ -46,7 +54,7 @@ export class HandlerFunction extends Construct {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: props.logEncryptionKey,
+      encryptionKey: props.logEncryptionKey ?? stackLogKey(this),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.role = new iam.Role(this, 'Role', {
@@ -65,7 +73,8 @@ export class HandlerFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 256,
-      vpc: props.vpc,
+      vpc: props.placement?.vpc,
+      vpcSubnets: props.placement ? props.placement.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
@@ -73,5 +82,26 @@ export class HandlerFunction extends Construct {
       },
     });
     ignoreRedundantDependsOn(this.function.node.defaultChild);
+    if (props.placement) {
+      allowNetworkInterfaces(this.role);
+    } else {
+      acknowledgeControl(this.function, 'lambda_inside_vpc_check',
+        'Runs outside a VPC by default: it calls only AWS APIs (and a public API where its description says so), '
+        + 'so a VPC would add NAT or endpoint costs without protecting anything it reaches.', props.placementProp);
+    }
   }
+}
+
+/**
+ * The ENI permissions Lambda needs to attach a function to a VPC (what AWSLambdaVPCAccessExecutionRole
+ * grants, inline instead of the managed policy). EC2 accepts no resource narrower than "*" for
+ * DescribeNetworkInterfaces, and Lambda creates the interfaces in subnets and security groups
+ * chosen at deploy time.
+ */
+function allowNetworkInterfaces(role: iam.Role): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+    resources: ['*'],
+  }));
 }

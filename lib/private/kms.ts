@@ -47,16 +47,17 @@ const STACK_LOG_KEY_ID = 'ContainerPatternsLogKey';
 /**
  * One key per stack for the log groups of the library's functions and of the CDK-provided
  * functions inside its constructs (CT.CLOUDWATCH.PR.3). Retained, like those log groups: deleting
- * it would leave retained logs unreadable.
+ * it would leave retained logs unreadable; `removalPolicy` overrides that for a stack whose
+ * log groups are all destroyed with it.
  */
-export function stackLogKey(scope: IConstruct): kms.IKey {
+export function stackLogKey(scope: IConstruct, removalPolicy?: RemovalPolicy): kms.IKey {
   const stack = Stack.of(scope);
-  const existing = stack.node.tryFindChild(STACK_LOG_KEY_ID) as kms.Key | undefined;
-  if (existing) return existing;
-  const key = newKey(stack, STACK_LOG_KEY_ID, {
+  const key = stack.node.tryFindChild(STACK_LOG_KEY_ID) as kms.Key | undefined ?? newKey(stack, STACK_LOG_KEY_ID, {
     description: `Encrypts the CloudWatch log groups of cdk-container-patterns' functions in ${stack.stackName}`,
     removalPolicy: RemovalPolicy.RETAIN,
   });
   allowLogsToUse(key);
+  // A disposable stack (a pull-request environment) deletes its logs and this key with it.
+  if (removalPolicy) key.applyRemovalPolicy(removalPolicy);
   return key;
 }

@@ -37,7 +37,7 @@ class WildcardAcknowledger implements IAspect {
       if (statement.Effect !== 'Allow') continue;
       const findings = [
         ...asArray(statement.Action).filter((a): a is string => typeof a === 'string' && a.includes('*')).map((a) => `Action::${a}`),
-        ...asArray(statement.Resource).map(flatten).filter((r) => r.includes('*')).map((r) => `Resource::${r}`),
+        ...asArray(statement.Resource).map(findingText).filter((r) => r.includes('*')).map((r) => `Resource::${r}`),
       ];
       const actions = asArray(statement.Action).map(String);
       for (const finding of findings) {
@@ -59,22 +59,22 @@ function asArray(value: unknown): unknown[] {
 }
 
 /** Renders an intrinsic the way cdk-nag names it in a finding (`<Logical.Arn>`, `<Ref>`). */
-function flatten(node: unknown): string {
+export function findingText(node: unknown): string {
   if (node === undefined) return '';
   if (typeof node === 'string') return node.replace(/\${/g, '<').replace(/}/g, '>');
   if (typeof node === 'object' && node !== null) {
     const o = node as Record<string, unknown>;
     if (Array.isArray(o['Fn::Join'])) {
       const [delimiter, items] = o['Fn::Join'] as [string, unknown[]];
-      return items.map(flatten).join(delimiter);
+      return items.map(findingText).join(delimiter);
     }
-    if (o['Fn::Sub'] !== undefined) return flatten(o['Fn::Sub']);
+    if (o['Fn::Sub'] !== undefined) return findingText(o['Fn::Sub']);
     if (Array.isArray(o['Fn::GetAtt'])) {
       const [resource, attribute] = o['Fn::GetAtt'] as [unknown, unknown];
-      return `<${flatten(resource)}.${flatten(attribute)}>`;
+      return `<${findingText(resource)}.${findingText(attribute)}>`;
     }
-    if (o['Fn::ImportValue'] !== undefined) return flatten(o['Fn::ImportValue']);
-    if (o.Ref !== undefined) return `<${flatten(o.Ref)}>`;
+    if (o['Fn::ImportValue'] !== undefined) return findingText(o['Fn::ImportValue']);
+    if (o.Ref !== undefined) return `<${findingText(o.Ref)}>`;
   }
   return JSON.stringify(node);
 }

@@ -102,6 +102,21 @@ export function requireHostName(scope: IConstruct, prop: string, value: string |
   }
 }
 
+/**
+ * Checks a parent domain that hosts are made under (`<label>.<value>`): a host name, not a
+ * wildcard, and inside `zoneName` when a literal zone is given. Skips tokens.
+ */
+export function requireParentDomain(scope: IConstruct, prop: string, value: string, zoneName?: string): void {
+  if (isUnresolved(value)) return;
+  if (value.startsWith('*.')) {
+    invalidProp(scope, prop, value, 'is a wildcard', `Give the parent domain itself, e.g. "${value.slice(2)}"; hosts are made under it.`);
+  }
+  requireHostName(scope, prop, value);
+  if (zoneName !== undefined && !isUnresolved(zoneName) && value !== zoneName && !value.endsWith(`.${zoneName}`)) {
+    invalidProp(scope, prop, value, `is not inside the hosted zone ${zoneName}`, 'Pass the zone that holds the domain, or a domain under the zone.');
+  }
+}
+
 /** Checks a port number is a whole number from 1 to 65535, skipping tokens. */
 export function requirePort(scope: IConstruct, prop: string, value: number | undefined): void {
   if (value === undefined || Token.isUnresolved(value)) return;

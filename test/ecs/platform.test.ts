@@ -1,10 +1,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CapacityCluster, EcsPlatform } from '../../lib';
 import { nagFindings, testApp, testStack } from '../support/app';
+import { DeleteOrder, ecsTeardownProblems } from '../support/teardown';
 import { acknowledgedControls } from './support/fixtures';
 
 describe('EcsPlatform with defaults', () => {
@@ -65,17 +67,17 @@ describe('EcsPlatform with defaults', () => {
     expect(JSON.stringify(template.toJSON().Parameters)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id');
   });
 
-  test('capacity providers use managed scaling, termination protection and draining', () => {
+  test('capacity providers use managed scaling and draining, without termination protection (it blocks deletes)', () => {
     template.resourceCountIs('AWS::ECS::CapacityProvider', 2);
     template.allResourcesProperties('AWS::ECS::CapacityProvider', {
       AutoScalingGroupProvider: {
         AutoScalingGroupArn: Match.anyValue(),
         ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100 }),
-        ManagedTerminationProtection: 'ENABLED',
+        ManagedTerminationProtection: 'DISABLED',
         ManagedDraining: 'ENABLED',
       },
     });
-    template.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', { NewInstancesProtectedFromScaleIn: true, MinSize: '2', MaxSize: '10' });
+    template.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', { NewInstancesProtectedFromScaleIn: Match.absent(), MinSize: '2', MaxSize: '10' });
   });
 
   test('needs no lookups: AZs come from Fn::GetAZs', () => {
@@ -229,5 +231,77 @@ describe('CapacityCluster validation', () => {
     const stack = testStack();
     expect(() => new CapacityCluster(stack, 'Cluster', { vpc: vpcOf(stack), targetCapacityPercent: 120 }))
       .toThrow('targetCapacityPercent (120) must be a whole number from 1 to 100');
+  });
+});
+
+describe('CapacityCluster teardown (aws-cdk#18179)', () => {
+  /** A cluster with Spot capacity, a replica service on a capacity provider strategy and a daemon, all plain aws-cdk-lib services. */
+  function clusterWithServices(props: { managedTerminationProtection?: boolean } = {}) {
+    const stack = testStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+    const capacity = new CapacityCluster(stack, 'Capacity', { vpc, spotInstanceTypes: [new ec2.InstanceType('m6i.large')], ...props });
+    const taskDefinition = new ecs.Ec2TaskDefinition(stack, 'Task');
+    taskDefinition.addContainer('app', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:1.37'), memoryLimitMiB: 128 });
+    new ecs.Ec2Service(stack, 'Replica', { cluster: capacity.cluster, taskDefinition, capacityProviderStrategies: capacity.spotStrategy(1) });
+    new ecs.Ec2Service(stack, 'Daemon', { cluster: capacity.cluster, taskDefinition, daemon: true });
+    return stack;
+  }
+  // One synthesis per stack: aws-cdk-lib's cluster adds its association again on a second synthesis.
+  const orderOf = (stack: Stack) => new DeleteOrder(Template.fromStack(stack).toJSON().Resources);
+
+  test('CloudFormation deletes the services, then the association, the providers, the groups, and the cluster last', () => {
+    const order = orderOf(clusterWithServices());
+    const [association] = order.ofType('AWS::ECS::ClusterCapacityProviderAssociations');
+    const services = order.ofType('AWS::ECS::Service');
+    expect(services).toHaveLength(2);
+    for (const service of services) expect([service, order.deletedBefore(service, association)]).toEqual([service, true]);
+    expect(order.dependenciesOfType(association, 'AWS::ECS::CapacityProvider')).toEqual(order.ofType('AWS::ECS::CapacityProvider').sort());
+    expect(order.dependenciesOfType(association, 'AWS::AutoScaling::AutoScalingGroup')).toEqual(order.ofType('AWS::AutoScaling::AutoScalingGroup').sort());
+    expect(ecsTeardownProblems(order)).toEqual([]);
+  });
+
+  test('the services name the association in DependsOn (it is not referenced, so nothing else orders them)', () => {
+    const template = Template.fromStack(clusterWithServices());
+    const [association] = Object.keys(template.findResources('AWS::ECS::ClusterCapacityProviderAssociations'));
+    for (const service of Object.values(template.findResources('AWS::ECS::Service'))) expect(service.DependsOn).toContain(association);
+  });
+
+  test('the check catches the aws-cdk-lib defaults it guards against (no ordering, termination protection on)', () => {
+    const stack = testStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+    const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+    const autoScalingGroup = new autoscaling.AutoScalingGroup(stack, 'Group', {
+      vpc, instanceType: new ec2.InstanceType('m6i.large'), machineImage: ecs.EcsOptimizedImage.amazonLinux2023(), minCapacity: 1, maxCapacity: 2,
+    });
+    const provider = new ecs.AsgCapacityProvider(stack, 'Provider', { autoScalingGroup });
+    cluster.addAsgCapacityProvider(provider);
+    const taskDefinition = new ecs.Ec2TaskDefinition(stack, 'Task');
+    taskDefinition.addContainer('app', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:1.37'), memoryLimitMiB: 128 });
+    new ecs.Ec2Service(stack, 'Service', { cluster, taskDefinition, capacityProviderStrategies: [{ capacityProvider: provider.capacityProviderName, weight: 1 }] });
+    const problems = ecsTeardownProblems(new DeleteOrder(Template.fromStack(stack).toJSON().Resources));
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^service Service\w+ is not deleted before Cluster\w+: ECS refuses to disassociate/),
+      expect.stringMatching(/^capacity provider Provider\w+ has managed termination protection/),
+      expect.stringMatching(/^group Group\w+ protects new instances from scale-in/),
+    ]));
+  });
+
+  test('managed termination protection is an opt-in that the delete check reports', () => {
+    const stack = clusterWithServices({ managedTerminationProtection: true });
+    Template.fromStack(stack).allResourcesProperties('AWS::ECS::CapacityProvider', {
+      AutoScalingGroupProvider: Match.objectLike({ ManagedTerminationProtection: 'ENABLED', ManagedDraining: 'ENABLED' }),
+    });
+    expect(ecsTeardownProblems(orderOf(stack))).toHaveLength(4); // two providers, two groups
+  });
+
+  test('the opt-in warns at synth how the delete then hangs and what to run first', () => {
+    const stack = clusterWithServices({ managedTerminationProtection: true });
+    const warnings = Annotations.fromStack(stack).findWarning('/TestStack/Capacity', Match.stringLikeRegexp('managedTerminationProtection is on.*aws-cdk#18179.*set-instance-protection'));
+    expect(warnings).toHaveLength(1);
+  });
+
+  test('no warning by default', () => {
+    const stack = clusterWithServices();
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('managedTerminationProtection'))).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@
  *   min/max.
  * Scale-down stabilization is left out: it only delays scale-in, so the model is conservative.
  */
+import { AlarmResource, alarmsInAlarm, HISTORY_MINUTES, ScalingPathModel } from '../support/missing-data';
 
 export interface Datapoint {
   /** Seconds since the epoch (the datapoint's CloudWatch timestamp). */
@@ -110,4 +111,41 @@ function hpaDesired(spec: Obj, metricType: string, target: number, metric: numbe
     desired = Math.ceil(metric / target);
   }
   return Math.min(spec.maxReplicaCount, Math.max(spec.minReplicaCount, desired));
+}
+
+/**
+ * The EKS path as a {@link ScalingPathModel} of the shared missing-data helper: KEDA polls each
+ * minute, the HPA applies the result, the replica count carries over. The bridge stamps each sample
+ * with the start of the minute it queried, about two minutes before it is readable: at minute m the
+ * samples of minutes before m exist and it is 30 s into wall-clock minute m + 1.
+ */
+export function kedaPath(options: {
+  name: string; scaledObject: Obj; alarms: readonly AlarmResource[]; neutralValue: number; scaleInValue: number; replicas: number;
+}): ScalingPathModel {
+  const trigger = options.scaledObject.spec.triggers[0];
+  const base = 1_800_000_000 - (1_800_000_000 % 60);
+  return {
+    name: options.name,
+    metricName: trigger.metadata.metricName,
+    neutralValue: options.neutralValue,
+    scaleInValue: options.scaleInValue,
+    evaluate(samples, minutes) {
+      let state: ModelState = { current: options.replicas, ready: options.replicas, failures: 0 };
+      let scaleInMinute: number | undefined;
+      const reasons = new Set<string>();
+      // KEDA starts once the neutral history fills its window (a first poll on an empty metric is not a case).
+      for (let m = -HISTORY_MINUTES + 10; m <= minutes; m++) {
+        const readable = samples.filter((s) => s.minute < m).map((s) => ({ t: base + s.minute * 60, value: s.value }));
+        const r = step(options.scaledObject, { series: [readable] }, base + (m + 1) * 60 + 30, state);
+        if (m >= 0) reasons.add(r.reason.replace(/ \d+\/\d+ /, ' n/threshold ').replace(/reading [\d.]+/, 'reading'));
+        if (m >= 0 && r.desired < state.current && scaleInMinute === undefined) scaleInMinute = m;
+        state = { current: r.desired, ready: r.desired, failures: r.failures };
+      }
+      return {
+        scaleInMinute,
+        alarms: alarmsInAlarm(options.alarms, samples, minutes),
+        detail: `KEDA: ${[...reasons].join('; ')}; replicas ${options.replicas} -> ${state.current}`,
+      };
+    },
+  };
 }

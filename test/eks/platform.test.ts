@@ -94,13 +94,21 @@ describe('EksPlatform with defaults', () => {
     });
   });
 
+  /** The managed policy ARNs of the node role (the role EC2 assumes), as JSON text. */
+  const nodeRolePolicyNames = () => JSON.stringify(Object.values(template.findResources('AWS::IAM::Role', {
+    Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] } },
+  }))[0].Properties.ManagedPolicyArns);
+
   test('gives nodes no ENI rights: the CNI policy is on the CNI role only', () => {
-    const nodeRole = Object.values(template.findResources('AWS::IAM::Role', {
-      Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] } },
-    }))[0];
-    const names = JSON.stringify(nodeRole.Properties.ManagedPolicyArns);
+    const names = nodeRolePolicyNames();
     expect(names).toContain('AmazonEKSWorkerNodePolicy');
     expect(names).not.toContain('AmazonEKS_CNI_Policy');
+  });
+
+  test('lets nodes pull images from ECR, not list or describe repositories', () => {
+    const names = nodeRolePolicyNames();
+    expect(names).toContain('AmazonEC2ContainerRegistryPullOnly');
+    expect(names).not.toContain('AmazonEC2ContainerRegistryReadOnly');
   });
 
   test('installs the managed VPC CNI at the pinned version with a Pod Identity role', () => {

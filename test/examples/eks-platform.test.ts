@@ -49,6 +49,11 @@ describe('EksPlatform example', () => {
     const charts = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart')).map((c) => c.Properties.Chart).sort();
     expect(charts).toEqual(['aws-for-fluent-bit', 'aws-load-balancer-controller', 'external-dns']);
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/"Action":"route53:\*"/);
+    template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([{
+      Action: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets', 'route53:ListTagsForResources'],
+      Effect: 'Allow',
+      Resource: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+    }]) } });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90, KmsKeyId: Match.anyValue() });
   });
 

@@ -1,6 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { addPanopticonExample } from '../../examples/panopticon/panopticon-stack';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { addPanopticonExample, PanopticonStack } from '../../examples/panopticon/panopticon-stack';
 import { nagFindings, testApp } from '../support/app';
 import { cfnLintFindings } from '../support/cfn-lint';
 import { maskAssetHashes } from '../support/snapshot';
@@ -31,6 +33,39 @@ describe('Panopticon example (dashboard + two pull-request environments)', () =>
     expect(Object.values(pr101.findResources('AWS::ECS::Service')).map((s) => s.Properties.ServiceName).sort()).toEqual(['pr-101-api', 'pr-101-web']);
     expect(Object.values(pr102.findResources('AWS::ECS::Service')).map((s) => s.Properties.ServiceName).sort()).toEqual(['pr-102-api', 'pr-102-search']);
     pr102.hasResourceProperties('AWS::ECS::Service', { Tags: Match.arrayWith([{ Key: 'pr-number', Value: '102' }]) });
+  });
+
+  test('each pull request is published as pr-<n>.preview.example.com on the shared load balancer, and the dashboard links to it', () => {
+    const shared = templates.get('Panopticon')!;
+    shared.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
+    shared.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80, DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404' }) })],
+    });
+    // The rules and target groups live in the PR stacks: deleting one leaves the shared load balancer intact.
+    shared.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
+    shared.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 0);
+    for (const [name, pr] of [['PanopticonPr101', 101], ['PanopticonPr102', 102]] as const) {
+      const t = templates.get(name)!;
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+        Priority: pr, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [`pr-${pr}.preview.example.com`] } }],
+      });
+      t.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 1);
+      t.hasResourceProperties('AWS::ECS::Cluster', { Tags: Match.arrayWith([{ Key: 'pr-url', Value: `http://pr-${pr}.preview.example.com` }]) });
+      t.resourceCountIs('AWS::EC2::VPC', 0);
+    }
+  });
+
+  test('with a certificate the preview listener serves HTTPS on 443 and redirects HTTP to it', () => {
+    const app = testApp();
+    const certificate = new acm.Certificate(new Stack(app, 'Certificates'), 'Preview', { domainName: '*.preview.example.com', validation: acm.CertificateValidation.fromDns() });
+    const withCertificate = new PanopticonStack(app, 'PanopticonHttps', { previewCertificate: certificate });
+    const t = Template.fromStack(withCertificate);
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS', Certificates: [Match.anyValue()] });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80, DefaultActions: [Match.objectLike({ Type: 'redirect', RedirectConfig: Match.objectLike({ Port: '443', Protocol: 'HTTPS' }) })],
+    });
+    expect(withCertificate.preview.ingressFor('web').protocol).toBe(elbv2.ApplicationProtocol.HTTPS);
+    expect(nagFindings(withCertificate)).toEqual([]);
   });
 
   test('the dashboard protects its browser traffic: security headers, PKCE client, client-scoped authorizer', () => {

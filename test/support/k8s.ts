@@ -16,7 +16,7 @@ export function manifestObjects(template: Template): KubeObject[] {
 }
 
 /** The Manifest property is a JSON string, or an Fn::Join when it holds tokens: tokens are shown as `{TOKEN}`. */
-function parseManifest(manifest: unknown): KubeObject[] {
+export function parseManifest(manifest: unknown): KubeObject[] {
   if (typeof manifest === 'string') return JSON.parse(manifest);
   const join = (manifest as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
   return JSON.parse(join[1].map((p) => (typeof p === 'string' ? p : '{TOKEN}')).join(join[0]));

@@ -19,7 +19,8 @@ import { addRouteAlarms, addTelemetryFilters, FluentdMetricName, fluentdMetric }
 import { dnsLabelOf, idOf, validateLogType } from './private/tags';
 import { newKey } from '../../private/kms';
 import { acknowledgeWildcards } from '../../private/nag';
-import { acknowledgeObjectLock, acknowledgeServiceLogBucket, enableEventBridge, versionedLogBucketProps } from '../private/log-buckets';
+import { acknowledgeLogBucket, publishEventsToEventBridge } from '../../private/s3';
+import { acknowledgeObjectLock, versionedLogBucketProps } from '../private/log-buckets';
 import { duplicatesOf, invalidProp, requireIntegerInRange, requirePort } from '../../private/validation';
 
 /** Smallest memory a fluentd aggregator gets: Ruby, the output plugin and in-flight chunks. */
@@ -375,8 +376,8 @@ export class LogAggregators extends Construct implements ILogAggregators {
       removalPolicy: RemovalPolicy.RETAIN,
       ...versionedLogBucketProps([{ expiration: Duration.days(365) }]),
     });
-    enableEventBridge(accessLogs);
-    acknowledgeServiceLogBucket(accessLogs, 'S3 server access logging writes', 'logBucket');
+    publishEventsToEventBridge(accessLogs);
+    acknowledgeLogBucket(accessLogs, 'the server access logs of the log bucket');
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket receives the server access logs of the log bucket; logging its own access would recurse without adding an audit trail.',
@@ -398,7 +399,7 @@ export class LogAggregators extends Construct implements ILogAggregators {
       // Logs are read rarely after the first weeks: the cheaper class keeps the cost case.
       ...versionedLogBucketProps([{ transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] }]),
     });
-    enableEventBridge(logBucket);
+    publishEventsToEventBridge(logBucket);
     acknowledgeObjectLock(logBucket, 'logBucket');
     return logBucket;
   }

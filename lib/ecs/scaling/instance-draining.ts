@@ -12,6 +12,7 @@ import { HandlerFunction } from '../../private/handler-function';
 import { acknowledgeWildcards } from '../../private/nag';
 import { invalidProp, requireDurationInRange, requireIntegerInRange } from '../../private/validation';
 import { adjustmentsFor, stepAlarm, validateSteps } from './private/step-policy';
+import { FunctionVpcPlacement } from '../../common/function-placement';
 
 /** How container instances are emptied before their EC2 instance terminates. */
 export enum InstanceDrainingMechanism {
@@ -33,6 +34,12 @@ export enum InstanceDrainingMechanism {
 
 /** Props of {@link InstanceDraining}. */
 export interface InstanceDrainingProps {
+  /**
+   * Runs the function of this construct in a VPC (AWS Control Tower control CT.LAMBDA.PR.3).
+   *
+   * @default - outside a VPC; the control is acknowledged on the function, with the reason
+   */
+  readonly functionPlacement?: FunctionVpcPlacement;
   /** The cluster the group's instances are registered in. */
   readonly cluster: ecs.ICluster;
   /**
@@ -144,6 +151,8 @@ export class InstanceDraining extends Construct {
     });
 
     const handler = new HandlerFunction(this, 'Drainer', {
+      placement: props.functionPlacement,
+      placementProp: 'functionPlacement',
       handler: 'instance-drainer',
       serviceName: 'instance-drainer',
       description: 'Drains ECS container instances waiting in the termination lifecycle hook',

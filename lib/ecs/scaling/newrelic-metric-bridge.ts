@@ -12,6 +12,7 @@ import { acknowledgeWildcards } from '../../private/nag';
 import { duplicatesOf, invalidProp, requireIntegerInRange, requireNumberInRange, requireOrdered } from '../../private/validation';
 import { NewRelicRegion } from './newrelic-region';
 import { notifyAlarmTopic } from './private/alarm-topic';
+import { FunctionVpcPlacement } from '../../common/function-placement';
 
 /** One New Relic application mapped to a CloudWatch dimension value. */
 export interface NewRelicServiceMapping {
@@ -57,6 +58,12 @@ export interface NewRelicMetric {
 
 /** Props of {@link NewRelicMetricBridge}. */
 export interface NewRelicMetricBridgeProps {
+  /**
+   * Runs the function of this construct in a VPC (AWS Control Tower control CT.LAMBDA.PR.3).
+   *
+   * @default - outside a VPC; the control is acknowledged on the function, with the reason
+   */
+  readonly functionPlacement?: FunctionVpcPlacement;
   /** The New Relic account to query. */
   readonly accountId: number;
   /**
@@ -204,6 +211,8 @@ export class NewRelicMetricBridge extends Construct {
     // Attempts run back to back, with at most 4 s of backoff between them, plus a margin.
     const timeout = Duration.seconds(queryTimeout.toSeconds() * maxAttempts + 4 * (maxAttempts - 1) + 10);
     const handler = new HandlerFunction(this, 'Function', {
+      placement: props.functionPlacement,
+      placementProp: 'functionPlacement',
       handler: 'newrelic-bridge',
       serviceName: 'newrelic-bridge',
       description: `New Relic NerdGraph to CloudWatch bridge (${props.services.length} services, ${region.name})`,

@@ -11,6 +11,7 @@ import { HandlerFunction } from '../../private/handler-function';
 import { acknowledgeWildcards } from '../../private/nag';
 import { duplicatesOf, invalidProp, requireIntegerInRange } from '../../private/validation';
 import type { IAppService } from '../services/app-service';
+import { FunctionVpcPlacement } from '../../common/function-placement';
 
 /** The signal that tells a job runner to stop taking new work and finish what it has. */
 export class WorkerSignal {
@@ -61,6 +62,12 @@ export interface WatchedWorkerService {
 
 /** Props of {@link WorkerWatchdog}. */
 export interface WorkerWatchdogProps {
+  /**
+   * Runs the function of this construct in a VPC (AWS Control Tower control CT.LAMBDA.PR.3).
+   *
+   * @default - outside a VPC; the control is acknowledged on the function, with the reason
+   */
+  readonly functionPlacement?: FunctionVpcPlacement;
   /** The worker services to watch. */
   readonly services: WatchedWorkerService[];
   /**
@@ -190,6 +197,8 @@ export class WorkerWatchdog extends Construct {
     });
 
     const handler = new HandlerFunction(this, 'Function', {
+      placement: props.functionPlacement,
+      placementProp: 'functionPlacement',
       handler: 'worker-watchdog',
       serviceName: 'worker-watchdog',
       description: `Recycles over-memory job workers gracefully (SIG${signal.name}, then StopTask)`,

@@ -1,20 +1,18 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
-import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { AppServiceOptions, IAppService } from './app-service';
 import { addAppService, addAppTaskDefinition, disableScaleIn, mountWritableTmp, registerInCloudMap, rejectRootUser, validateAppServiceOptions } from './private/app-service-parts';
 import { ForwarderLogging } from '../logging/log-driver';
-import { acknowledgeServiceLogBucket, enableEventBridge, versionedLogBucketProps } from '../private/log-buckets';
 import { ignoreRedundantDependsOn } from '../../private/cfn-lint';
 import { acknowledgeControl } from '../../private/guard';
+import { acknowledgeLoadBalancerChoices, logLoadBalancerAccess, newAccessLogBucket } from '../../private/load-balancer';
 import { invalidProp, requireIntegerInRange } from '../../private/validation';
 
 /** Props of a {@link WebService}. */
@@ -145,19 +143,14 @@ export class WebService extends Construct implements IAppService {
       target = { containerName: 'proxy', containerPort: proxyPort };
     }
 
-    const accessLogBucket = props.accessLogBucket ?? this.newAccessLogBucket();
+    const accessLogBucket = props.accessLogBucket ?? newAccessLogBucket(this, 'AccessLogBucket');
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.cluster.vpc,
       internetFacing: props.publicLoadBalancer ?? true,
       dropInvalidHeaderFields: true,
       deletionProtection: props.deletionProtection,
     });
-    if (!props.deletionProtection) {
-      acknowledgeControl(this.loadBalancer, 'elbv2_deletion_protection_enabled_check',
-        'Deletion protection makes every stack delete (examples, per-PR environments) fail until someone turns it off by hand; ' +
-        'deletionProtection: true turns it on for long-lived environments.', 'deletionProtection');
-    }
-    this.logAccessLogs(accessLogBucket, 'alb');
+    logLoadBalancerAccess(this.loadBalancer, accessLogBucket, 'alb');
     if (props.publicLoadBalancer ?? true) {
       for (const sg of this.loadBalancer.connections.securityGroups) {
         Validations.of(sg).acknowledge({
@@ -179,10 +172,8 @@ export class WebService extends Construct implements IAppService {
       this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open });
     } else {
       this.listener = this.loadBalancer.addListener('HttpListener', { port: 80, open });
-      acknowledgeControl(this.listener, 'alb_http_to_https_redirection_check',
-        'Without a certificate the load balancer has no HTTPS listener to redirect to; certificate adds one on 443 and turns this ' +
-        'port-80 listener into a redirect to it.', 'certificate');
     }
+    acknowledgeLoadBalancerChoices(this.loadBalancer, props.certificate ? undefined : this.listener, props.deletionProtection ?? false);
     if (!open) {
       for (const port of props.certificate ? [443, 80] : [80]) {
         this.loadBalancer.connections.allowFrom(ec2.Peer.ipv4(props.cluster.vpc.vpcCidrBlock), ec2.Port.tcp(port), 'Callers inside the VPC');
@@ -228,47 +219,6 @@ export class WebService extends Construct implements IAppService {
 
   public disableCpuScaleIn(): void {
     disableScaleIn(this.cpuScaling);
-  }
-
-  /**
-   * `ApplicationLoadBalancer.logAccessLogs` needs a concrete region; this stays
-   * environment-agnostic: the regional ELB account comes from a CloudFormation mapping and newer
-   * regions deliver through the log delivery service principal.
-   */
-  private logAccessLogs(bucket: s3.IBucket, prefix: string): void {
-    const stack = Stack.of(this);
-    this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
-    this.loadBalancer.setAttribute('access_logs.s3.bucket', bucket.bucketName);
-    this.loadBalancer.setAttribute('access_logs.s3.prefix', prefix);
-    const objects = bucket.arnForObjects(`${prefix}/AWSLogs/${stack.account}/*`);
-    const added = bucket.addToResourcePolicy(new iam.PolicyStatement({
-      actions: ['s3:PutObject'],
-      principals: [
-        new iam.AccountPrincipal(stack.regionalFact(FactName.ELBV2_ACCOUNT)),
-        new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com'),
-      ],
-      resources: [objects],
-    }));
-    // The load balancer checks write access when the attribute is set.
-    if (added.policyDependable) this.loadBalancer.node.addDependency(added.policyDependable);
-  }
-
-  private newAccessLogBucket(): s3.Bucket {
-    const bucket = new s3.Bucket(this, 'AccessLogBucket', {
-      // Load balancer access logs support SSE-S3 only.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      removalPolicy: RemovalPolicy.RETAIN,
-      ...versionedLogBucketProps([{ expiration: Duration.days(365) }]),
-    });
-    enableEventBridge(bucket);
-    acknowledgeServiceLogBucket(bucket, 'Elastic Load Balancing writes access logs', 'accessLogBucket');
-    Validations.of(bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This bucket only receives the load balancer access logs; logging access to the access-log bucket itself would recurse.',
-    });
-    return bucket;
   }
 
   private validateWebProps(props: WebServiceProps): void {

@@ -14,9 +14,10 @@ import { EksHelmChartVersion } from '../versions';
 /** Container log shipping (Fluent Bit to CloudWatch Logs): what {@link EksPlatform} takes as `containerLogging`. */
 export interface EksContainerLoggingOptions {
   /**
-   * How long the logs are kept.
+   * How long the logs are kept. AWS Control Tower (CT.CLOUDWATCH.PR.2) asks for at least a year;
+   * a shorter retention is cheaper and fails that control.
    *
-   * @default logs.RetentionDays.ONE_MONTH
+   * @default logs.RetentionDays.ONE_YEAR
    */
   readonly retention?: logs.RetentionDays;
   /**
@@ -93,7 +94,7 @@ export class ContainerLogging extends Construct {
     const stack = Stack.of(this);
     this.encryptionKey = props.encryptionKey ?? this.newKey();
     const groupProps = {
-      retention: props.retention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.retention ?? logs.RetentionDays.ONE_YEAR,
       encryptionKey: this.encryptionKey,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     };

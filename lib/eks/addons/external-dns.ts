@@ -163,17 +163,19 @@ export class ExternalDns extends Construct {
   }
 
   private grantRoute53(zones: route53.IHostedZone[]): void {
+    // Record and tag reads accept a hosted zone ARN too; ExternalDNS only reads the zones its
+    // --zone-id-filter lets through, which are these.
     this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['route53:ChangeResourceRecordSets'],
+      actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets', 'route53:ListTagsForResources'],
       resources: zones.map((z) => z.hostedZoneArn),
     }));
     this.serviceAccount.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['route53:ListHostedZones', 'route53:ListResourceRecordSets', 'route53:ListTagsForResources'],
+      actions: ['route53:ListHostedZones'],
       resources: ['*'],
     }));
     this.acknowledgeWildcard('Resource::*',
-      'ExternalDNS lists zones and records to find the ones it owns; Route 53 list actions have no resource-level permissions. '
-      + 'Changes are limited to the given hosted zones.');
+      'ExternalDNS lists the hosted zones to find the ones it owns; route53:ListHostedZones has no resource-level permissions. '
+      + 'Record reads and changes are limited to the given hosted zones.');
   }
 
   /**

@@ -12,8 +12,11 @@ import { EksHelmChartVersion } from '../versions';
 import { KARPENTER_WILDCARD_REASONS, karpenterControllerStatements } from './private/karpenter-policy';
 import { deepMerge } from './private/merge';
 import { podIdentity } from './private/pod-identity';
+import { acknowledgeControl } from '../../private/guard';
 
 /** Which purchase options the default NodePool may launch. */
+const INTERRUPTION_QUEUE_WITHOUT_DLQ = 'Karpenter deletes each interruption notice once handled; a notice it cannot handle is stale within minutes (the Spot warning is two minutes), so a dead-letter queue would only keep useless messages.';
+
 export enum KarpenterCapacityType {
   /** Spot and On-Demand: Karpenter prefers Spot and falls back to On-Demand when Spot has no capacity. */
   SPOT_AND_ON_DEMAND = 'SPOT_AND_ON_DEMAND',
@@ -203,8 +206,9 @@ export class Karpenter extends Construct {
     });
     Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'Karpenter deletes each interruption notice once handled; a notice it cannot handle is stale within minutes (the Spot warning is two minutes), so a dead-letter queue would only keep useless messages.',
+      reason: INTERRUPTION_QUEUE_WITHOUT_DLQ,
     });
+    acknowledgeControl(queue, 'sqs_dlq_check', INTERRUPTION_QUEUE_WITHOUT_DLQ);
     this.interruptionQueue = queue;
     new events.Rule(this, 'InterruptionRule', {
       description: 'EC2 and AWS Health events Karpenter drains nodes ahead of',

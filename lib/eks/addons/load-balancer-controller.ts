@@ -153,6 +153,12 @@ export class LoadBalancerController extends Construct {
   public readonly chart: eks.HelmChart;
   /** Name of the IngressClass that routes Ingresses to this controller. */
   public readonly ingressClassName: string;
+  /**
+   * The manifest of that IngressClass. Ingresses of the class depend on it: deleted first, the
+   * class would leave their deletion stuck (the controller's webhook refuses to lift the finalizer
+   * of an Ingress whose class is gone, aws-load-balancer-controller#4341).
+   */
+  public readonly ingressClass: eks.KubernetesManifest;
 
   private readonly cluster: eks.ICluster;
   /** host+path → owner, per ALB (IngressGroup name, or the Ingress itself when ungrouped). */
@@ -197,7 +203,7 @@ export class LoadBalancerController extends Construct {
     });
     this.chart.node.addDependency(this.serviceAccount);
 
-    new eks.KubernetesManifest(this, 'IngressClass', {
+    this.ingressClass = new eks.KubernetesManifest(this, 'IngressClass', {
       cluster: props.cluster,
       manifest: [ingressClassObject({
         metadata: { name: ingressClassName },
@@ -300,7 +306,10 @@ export class LoadBalancerController extends Construct {
         },
       })],
     });
+    // Deleted while the controller still runs and its class exists: the controller removes the ALB
+    // (and its security groups, which would otherwise block the VPC's deletion) and lifts the finalizer.
     manifest.node.addDependency(this.chart);
+    if ((options.ingressClassName ?? this.ingressClassName) === this.ingressClassName) manifest.node.addDependency(this.ingressClass);
     if (!BUILT_IN_NAMESPACE.test(options.namespaceName)) manifest.node.addDependency(ensureNamespace(this.cluster, options.namespaceName));
     return manifest;
   }

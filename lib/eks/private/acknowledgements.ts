@@ -1,7 +1,9 @@
 import { CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
 import { ignoreRedundantDependsOn } from '../../private/cfn-lint';
+import { stackLogKey } from '../../private/kms';
 
 /** Renders a partition/region/account the way cdk-nag writes it in a finding id. */
 function nagPseudo(value: string, name: string): string {
@@ -55,4 +57,10 @@ export function acknowledgeClusterInternals(cluster: eks.Cluster): void {
   const handlerLogicalId = handler?.node.defaultChild instanceof CfnElement ? Stack.of(handler).resolve(handler.node.defaultChild.logicalId) : 'Handler';
   ack(`AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`,
     'The custom resource framework may invoke any version of the kubectl handler function; the wildcard covers versions of that one function only.');
+
+  // Control Tower: the provider's log groups use the stack's log key (CT.CLOUDWATCH.PR.3).
+  const logKey = stackLogKey(cluster);
+  for (const node of provider.node.findAll()) {
+    if (node instanceof logs.CfnLogGroup) node.kmsKeyId = logKey.keyArn;
+  }
 }

@@ -29,3 +29,8 @@ export function ensureNamespace(cluster: eks.ICluster, name: string, labels: Rec
 }
 
 const OWNED = new WeakMap<object, string>();
+
+/** True for a namespace manifest made by {@link ensureNamespace}. */
+export function isOwnedNamespace(construct: object): construct is eks.KubernetesManifest {
+  return OWNED.has(construct);
+}

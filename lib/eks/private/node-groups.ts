@@ -63,6 +63,7 @@ export function createNodeGroup(scope: Construct, ctx: PlatformNodeGroupContext,
     requireImdsv2: true,
     httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
     httpPutResponseHopLimit: 1,
+    detailedMonitoring: options.detailedMonitoring ?? true,
     blockDevices: [{
       deviceName: '/dev/xvda',
       volume: ec2.BlockDeviceVolume.ebs(options.diskSizeGiB ?? 50, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),

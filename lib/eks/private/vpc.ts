@@ -2,6 +2,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Annotations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { acknowledgeDefaultSecurityGroupLockdown } from '../../private/guard';
+import { stackLogKey } from '../../private/kms';
 import { IngressScheme } from '../addons/load-balancer-controller';
 
 /**
@@ -12,14 +14,19 @@ export function createPlatformVpc(scope: Construct, maxAzs: number): ec2.Vpc {
   const vpc = new ec2.Vpc(scope, 'Vpc', {
     maxAzs,
     subnetConfiguration: [
-      { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+      // Load balancers and NAT gateways have their own addresses: nothing launched here needs a public IP (CT.EC2.PR.11).
+      { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
       // /19 leaves room for pod IPs: with the VPC CNI every pod takes an address here.
       { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
     ],
   });
   vpc.addFlowLog('FlowLog', {
-    destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(scope, 'FlowLogGroup', { retention: logs.RetentionDays.ONE_YEAR })),
+    destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(scope, 'FlowLogGroup', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: stackLogKey(scope),
+    })),
   });
+  acknowledgeDefaultSecurityGroupLockdown(scope);
   return vpc;
 }
 

@@ -1,5 +1,6 @@
 // An ECS-only user's app: loading the package must not need anything EKS-specific at run time, and
 // the platform with its logging tier passes the same policy checks as the library's own examples.
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EcsPlatform, LogAggregators, LogForwarder, LogOutput } from 'cdk-container-patterns';
@@ -13,5 +14,5 @@ const aggregators = new LogAggregators(stack, 'LogAggregators', {
   defaultLogType: 'rails',
 });
 new LogForwarder(stack, 'LogForwarder', { cluster: platform.application.cluster, aggregators });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator());
 app.synth();

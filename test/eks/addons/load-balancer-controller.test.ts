@@ -59,6 +59,23 @@ describe('LoadBalancerController', () => {
     for (const [, r] of ingresses) expect(r.DependsOn).toContain(chartId);
   });
 
+  test('on delete, Ingresses of its class go before the IngressClass (a class deleted first leaves them stuck, aws-load-balancer-controller#4341)', () => {
+    const manifests = template.findResources('Custom::AWSCDK-EKS-KubernetesResource');
+    const [classId] = Object.keys(manifests).filter((id) => /^AlbIngressClass/.test(id));
+    const ingresses = Object.entries(manifests).filter(([id]) => /^AlbIngress(?!Class)/.test(id));
+    for (const [, r] of ingresses) expect(r.DependsOn).toContain(classId);
+  });
+
+  test('an Ingress of another class does not wait for this IngressClass', () => {
+    const stack = addonStack();
+    const controller = new LoadBalancerController(stack, 'Alb', { cluster: importedCluster(stack) });
+    controller.addIngress('Other', { namespaceName: 'shop', ingressClassName: 'team-shop', routes: [{ serviceName: 'web', servicePort: 80 }] });
+    const manifests = Template.fromStack(stack).findResources('Custom::AWSCDK-EKS-KubernetesResource');
+    const [classId] = Object.keys(manifests).filter((id) => /^AlbIngressClass/.test(id));
+    const [, other] = Object.entries(manifests).find(([id]) => /^AlbIngressOther/.test(id))!;
+    expect(other.DependsOn).not.toContain(classId);
+  });
+
   test('the service account uses EKS Pod Identity and its role gets the upstream managed policy', () => {
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'kube-system', ServiceAccount: 'aws-load-balancer-controller', ClusterName: 'prod' });
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {

@@ -1,0 +1,3 @@
+export * from './function-placement';
+export * from './stack-log-key';
+export * from './control-tower';
