@@ -46,11 +46,25 @@ describe('EksPlatform with defaults', () => {
   });
 
   test('encrypts Secrets with a new KMS key that rotates', () => {
-    const keys = template.findResources('AWS::KMS::Key', { Properties: { EnableKeyRotation: true } });
+    const keys = template.findResources('AWS::KMS::Key', { Properties: { EnableKeyRotation: true, Description: 'Envelope encryption of Kubernetes Secrets' } });
     expect(Object.keys(keys)).toHaveLength(1);
     template.hasResourceProperties('AWS::EKS::Cluster', {
       EncryptionConfig: [{ Provider: { KeyArn: { 'Fn::GetAtt': [Object.keys(keys)[0], 'Arn'] } }, Resources: ['secrets'] }],
     });
+  });
+
+  test('the kubectl provider\'s log groups use the stack\'s log key, its functions a security group of their own', () => {
+    const logKey = Object.keys(template.findResources('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('CloudWatch log groups') } }));
+    expect(logKey).toHaveLength(1);
+    const providerLogGroups = template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: { 'Fn::GetAtt': [logKey[0], 'Arn'] } } });
+    expect(Object.keys(providerLogGroups).filter((id) => id.includes('KubectlProvider')).length).toBe(2);
+    const kubectlSg = Object.keys(template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('kubectl provider') } }));
+    expect(kubectlSg).toHaveLength(1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'onEvent handler for EKS kubectl resource provider',
+      VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [kubectlSg[0], 'GroupId'] }], SubnetIds: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': [kubectlSg[0], 'GroupId'] } });
   });
 
   test('wires the kubectl layer into the kubectl provider, inside the VPC', () => {
@@ -65,13 +79,16 @@ describe('EksPlatform with defaults', () => {
 
   test('creates a VPC with subnets tagged for load balancer discovery', () => {
     template.resourceCountIs('AWS::EC2::VPC', 1);
-    template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true, Tags: Match.arrayWith([{ Key: 'kubernetes.io/role/elb', Value: '1' }]) });
+    // Public subnets hold load balancers and NAT gateways only: no public IP on launch (Control Tower CT.EC2.PR.11).
+    template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false, Tags: Match.arrayWith([{ Key: 'kubernetes.io/role/elb', Value: '1' }]) });
+    expect(template.findResources('AWS::EC2::Subnet', { Properties: { MapPublicIpOnLaunch: true } })).toEqual({});
     template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false, Tags: Match.arrayWith([{ Key: 'kubernetes.io/role/internal-elb', Value: '1' }]) });
     template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC' });
   });
 
   test('puts the control plane ENIs and nodes in private subnets only', () => {
-    const privateSubnets = Object.keys(template.findResources('AWS::EC2::Subnet', { Properties: { MapPublicIpOnLaunch: false } })).sort();
+    const privateSubnets = Object.keys(template.findResources('AWS::EC2::Subnet', { Properties: { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Private' }]) } })).sort();
+    expect(privateSubnets).toHaveLength(2);
     const cluster = Object.values(template.findResources('AWS::EKS::Cluster'))[0];
     const nodegroup = Object.values(template.findResources('AWS::EKS::Nodegroup'))[0];
     const refs = (list: { Ref: string }[]) => list.map((s) => s.Ref).sort();

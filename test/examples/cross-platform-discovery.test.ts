@@ -56,7 +56,8 @@ describe('CrossPlatformDiscovery example', () => {
     const clusterId = idOf(stack.platform.cluster);
     const instanceSg = idOf(stack.capacity.instanceSecurityGroup);
     const ingress = Object.values(resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress').map((r) => r.Properties);
-    const intoPods = ingress.filter((p) => refOf(p.GroupId) === clusterId);
+    // The kubectl provider reaches the API endpoint through the cluster group on 443; it is not a pod path.
+    const intoPods = ingress.filter((p) => refOf(p.GroupId) === clusterId && p.Description !== 'kubectl provider to the API endpoint');
     expect(intoPods).toEqual([expect.objectContaining({ SourceSecurityGroupId: { 'Fn::GetAtt': [instanceSg, 'GroupId'] }, FromPort: CATALOG.port, ToPort: CATALOG.port, IpProtocol: 'tcp' })]);
     const intoInstances = ingress.filter((p) => refOf(p.GroupId) === instanceSg);
     const sources = intoInstances.map((p) => refOf(p.SourceSecurityGroupId)).sort();

@@ -54,7 +54,7 @@ describe('EksPlatform example', () => {
       Effect: 'Allow',
       Resource: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
     }]) } });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90, KmsKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
   });
 
   test('turns on prefix delegation in the VPC CNI', () => {

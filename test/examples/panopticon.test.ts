@@ -108,6 +108,7 @@ describe('Panopticon example (dashboard + two pull-request environments)', () =>
       PullRequestCleanupHandlerLogGroup4D8C8548: 'the record of which PR environments the clean-up deleted',
       PanopticonApiAccountCED99F54: 'AWS::ApiGateway::Account is account-wide: other APIs may log through it',
       PanopticonApiCloudWatchRoleD5FE660B: 'the account-wide API Gateway logging role the Account setting points at',
+      ContainerPatternsLogKeyBA7164E2: 'the key of the retained log groups: deleting it would make them unreadable',
     };
     const resources = templates.get('Panopticon')!.toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
     const retained = Object.entries(resources).filter(([, r]) => r.DeletionPolicy === 'Retain').map(([id]) => id).sort();
