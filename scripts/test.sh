@@ -25,7 +25,7 @@ gate 4 "cfn-lint on every synthesized template"
 cfn-lint cdk.out/*.template.json
 echo "cfn-lint: $(ls cdk.out/*.template.json | wc -l) templates, no errors or warnings"
 
-gate 5 "cdk-nag"
+gate 5 "cdk-nag and the AWS Control Tower proactive controls"
 node scripts/check-policies.js
 
 gate 6 "jsii compile of lib/ and API.md"
