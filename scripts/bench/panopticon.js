@@ -3,9 +3,11 @@
 // 54 tasks, 29 container instances) and at 10x, against a moto_server this script starts and stops;
 // and the size of the page (bundle.js + index.html). Runs the compiled handler logic from
 // dist/handlers (npm run build); the moto seed (test/panopticon/seed.ts) is bundled with esbuild.
-const { spawn } = require('child_process');
+const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const net = require('net');
+const os = require('os');
+const https = require('https');
 const path = require('path');
 const zlib = require('zlib');
 
@@ -99,32 +101,47 @@ async function main() {
   for (const r of rows) {
     console.log(`| ${r.multiplier}x | ${r.clusters} | ${r.services} | ${r.tasks} | ${r.containerInstances} | ${r.calls} | ${r.minimum} | ${r.ms.toFixed(0)} ms |`);
   }
-  // Kubernetes API calls per EKS cluster snapshot, against an in-memory list API that pages like
-  // the API server (limit/continue): 29/54/35 nodes/pods/deployments per 1x, as the ECS scale.
-  const { readEksCluster } = require(path.join(root, 'dist', 'handlers', 'panopticon-api', 'kubernetes.js'));
+  // Kubernetes API calls per EKS cluster snapshot: the bundled reader (@kubernetes/client-node)
+  // against a local HTTPS list API that pages like the API server (limit/continue);
+  // 29/54/35 nodes/pods/deployments per 1x, as the ECS scale.
+  // The reader module bundled exactly as the handler is (its exports, which the handler bundle hides).
+  const { handlerBuildOptions } = require(path.join(root, 'scripts', 'build-assets.js'));
+  const readerBundle = path.join(root, 'node_modules', '.cache', 'bench', 'kubernetes.js');
+  await require('esbuild').build({ ...handlerBuildOptions(path.join('handlers', 'panopticon-api', 'kubernetes.ts'), readerBundle), logLevel: 'silent' });
+  const { readEksCluster } = require(readerBundle);
   console.log();
   console.log('## Panopticon Kubernetes API calls per EKS cluster snapshot');
   console.log('| scale | nodes | pods | deployments | Kubernetes calls |');
   console.log('|---|---:|---:|---:|---:|');
+  const tls = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-k8s-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(tls, 'key.pem'), '-out', path.join(tls, 'cert.pem')], { stdio: 'ignore' });
+  const caPem = fs.readFileSync(path.join(tls, 'cert.pem'), 'utf-8');
+  let lists = {};
+  const server = https.createServer({ key: fs.readFileSync(path.join(tls, 'key.pem')), cert: caPem }, (req, res) => {
+    const url = new URL(req.url, 'https://k8s');
+    const all = lists[url.pathname] ?? [];
+    const start = Number(url.searchParams.get('continue') ?? 0);
+    const limit = Number(url.searchParams.get('limit'));
+    const next = start + limit < all.length ? String(start + limit) : undefined;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ metadata: next ? { continue: next } : {}, items: all.slice(start, start + limit) }));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const endpoint = async () => ({ url: `https://127.0.0.1:${server.address().port}`, caPem, token: async () => 'k8s-aws-v1.bench' });
   for (const multiplier of [1, 10]) {
-    const lists = {
+    lists = {
       '/api/v1/nodes': Array.from({ length: 29 * multiplier }, (_, i) => ({ metadata: { name: `node-${i}` }, status: { allocatable: { cpu: '2', memory: '8Gi' }, conditions: [{ type: 'Ready', status: 'True' }] } })),
       '/api/v1/pods': Array.from({ length: 54 * multiplier }, (_, i) => ({ metadata: { name: `pod-${i}`, namespace: 'default' }, spec: { nodeName: `node-${i % 29}` }, status: { phase: 'Running' } })),
       '/apis/apps/v1/deployments': Array.from({ length: 35 * multiplier }, (_, i) => ({ metadata: { name: `app-${i}`, namespace: 'default' }, spec: { replicas: 2 }, status: { readyReplicas: 2 } })),
-      '/apis/apps/v1/statefulsets': [],
-      '/apis/apps/v1/daemonsets': [],
     };
-    const get = async (p) => {
-      const url = new URL(p, 'https://k8s');
-      const all = lists[url.pathname];
-      const start = Number(url.searchParams.get('continue') ?? 0);
-      const limit = Number(url.searchParams.get('limit'));
-      const next = start + limit < all.length ? String(start + limit) : undefined;
-      return { status: 200, body: { metadata: next ? { continue: next } : {}, items: all.slice(start, start + limit) } };
-    };
-    const view = await readEksCluster('bench', get);
+    const view = await readEksCluster('bench', endpoint);
+    if (view.error) throw new Error(`Kubernetes bench: ${view.error}`);
     console.log(`| ${multiplier}x | ${view.nodes.length} | ${view.pods.length} | ${view.workloads.length} | ${view.kubernetesCalls} |`);
   }
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  fs.rmSync(tls, { recursive: true, force: true });
   const site = path.join(root, 'assets', 'web', 'panopticon');
   const bytes = (f) => fs.readFileSync(path.join(site, f));
   const js = bytes('bundle.js');
