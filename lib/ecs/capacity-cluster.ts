@@ -182,7 +182,6 @@ export class CapacityCluster extends Construct {
     } else {
       const key = newKey(this, 'ExecKey', {
         description: `Encrypts ECS Exec sessions and their logs of ${this.node.path}`,
-        enableKeyRotation: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
       // CloudWatch Logs encrypts the session log group with this key.

@@ -107,7 +107,6 @@ export class EcsPlatform extends Construct {
 
     this.encryptionKey = newKey(this, 'Key', {
       description: `Encrypts ECS Exec sessions and platform logs of ${this.node.path}`,
-      enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     allowLogsToUse(this.encryptionKey);

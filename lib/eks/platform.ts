@@ -305,7 +305,6 @@ export class EksPlatform extends Construct {
     this.vpc = props.vpc ?? createPlatformVpc(this, props.maxAzs ?? 3);
     this.secretsEncryptionKey = props.secretsEncryptionKey ?? newKey(this, 'SecretsKey', {
       description: 'Envelope encryption of Kubernetes Secrets',
-      enableKeyRotation: true,
     });
     this.adminRole = props.adminRole;
     // The kubectl provider's functions run in the private subnets (the endpoint is always reachable

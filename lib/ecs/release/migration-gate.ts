@@ -292,7 +292,6 @@ export class MigrationGate extends Construct {
 
     const encryptionKey = props.logEncryptionKey ?? newKey(this, 'LogKey', {
       description: `Encrypts the execution logs of ${this.node.path}`,
-      enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.logGroup = encryptedLogGroup(this, 'Logs', encryptionKey, props.logRetention ?? logs.RetentionDays.ONE_YEAR);

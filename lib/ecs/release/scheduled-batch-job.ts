@@ -229,7 +229,6 @@ export class ScheduledBatchJob extends Construct {
 
     const key = props.logEncryptionKey ?? newKey(this, 'LogKey', {
       description: `Encrypts the execution logs of ${this.node.path}`,
-      enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const logGroup = encryptedLogGroup(this, 'Logs', key, props.logRetention ?? logs.RetentionDays.ONE_YEAR);

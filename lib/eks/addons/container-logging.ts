@@ -145,7 +145,6 @@ export class ContainerLogging extends Construct {
   private newKey(): kms.Key {
     const key = newKey(this, 'Key', {
       description: 'Encrypts EKS container log groups',
-      enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     allowLogsToUse(key);
